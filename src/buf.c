@@ -1,0 +1,196 @@
+/*
+ * buf.c: growable byte buffer; see buf.h.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+
+int
+buf_reserve(struct buf *b, size_t extra)
+{
+	size_t	 need, cap;
+	char	*p;
+
+	if (b->failed)
+		return EMBER_ENOMEM;
+	if (extra > SIZE_MAX - b->len - 1)
+		goto fail;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return EMBER_OK;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2) {
+			cap = need;
+			break;
+		}
+		cap *= 2;
+	}
+	if ((p = realloc(b->data, cap)) == NULL)
+		goto fail;
+	b->data = p;
+	b->cap = cap;
+	return EMBER_OK;
+fail:
+	b->failed = 1;
+	return EMBER_ENOMEM;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t len)
+{
+	if (buf_reserve(b, len))
+		return EMBER_ENOMEM;
+	if (len)
+		memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return EMBER_OK;
+}
+
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int
+buf_putc(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	return buf_append(b, &ch, 1);
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (buf_reserve(b, 64))
+		return EMBER_ENOMEM;
+	va_start(ap, fmt);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return EMBER_EINVAL;
+	if ((size_t)n >= b->cap - b->len) {
+		if (buf_reserve(b, (size_t)n))
+			return EMBER_ENOMEM;
+		va_start(ap, fmt);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0 || (size_t)n >= b->cap - b->len)
+			return EMBER_EINVAL;
+	}
+	b->len += (size_t)n;
+	return EMBER_OK;
+}
+
+int
+buf_json_escape(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t	 i, run;
+
+	for (i = run = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':  buf_append(b, "\\\"", 2); break;
+		case '\\': buf_append(b, "\\\\", 2); break;
+		case '\n': buf_append(b, "\\n", 2); break;
+		case '\r': buf_append(b, "\\r", 2); break;
+		case '\t': buf_append(b, "\\t", 2); break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			buf_append(b, esc, 6);
+			break;
+		}
+	}
+	buf_append(b, s + run, len - run);
+	return buf_error(b);
+}
+
+int
+buf_xml_escape(struct buf *b, const char *s, size_t len)
+{
+	size_t	 i, run;
+
+	for (i = run = 0; i < len; i++) {
+		const char *rep;
+
+		switch (s[i]) {
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&apos;"; break;
+		default: continue;
+		}
+		buf_append(b, s + run, i - run);
+		buf_puts(b, rep);
+		run = i + 1;
+	}
+	buf_append(b, s + run, len - run);
+	return buf_error(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+int
+buf_error(const struct buf *b)
+{
+	return b->failed ? EMBER_ENOMEM : EMBER_OK;
+}
+
+char *
+buf_detach(struct buf *b, size_t *len)
+{
+	char *p;
+
+	if (b->failed || b->data == NULL) {
+		buf_free(b);
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	p = b->data;
+	if (len)
+		*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void
+buf_free(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->failed = 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * crud.h: the instance- and type-level interactions on stored resources:
+ * read, vread, create, update, patch, delete and history, and their
+ * conditional forms (prefix crud_).
+ *
+ * Each handler takes the routed request context (rest.h), runs exactly
+ * one store transaction, and answers through cx->cx_rs; it returns the
+ * error it answered with, or EMBER_OK.
+ */
+#ifndef EMBER_CRUD_H
+#define EMBER_CRUD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct buf;
+struct rest_ctx;
+struct store_txn;
+struct store_row;
+
+int crud_read(struct rest_ctx *cx);
+int crud_vread(struct rest_ctx *cx);
+int crud_create(struct rest_ctx *cx);
+int crud_update(struct rest_ctx *cx);
+int crud_delete(struct rest_ctx *cx);
+int crud_patch(struct rest_ctx *cx);
+int crud_history(struct rest_ctx *cx);
+
+/*
+ * Check that resource is a JSON object of resource type type whose id,
+ * if present, is a string.  Returns EMBER_OK or EMBER_EINVAL with a
+ * reason in err.
+ */
+int crud_check_resource(const cJSON *resource, const char *type,
+    char *err, size_t errsz);
+
+/*
+ * Store resource as the next version of Type/id inside write transaction
+ * t: stamps id, meta.versionId and meta.lastUpdated into the tree (the
+ * client's values are replaced; they lead the object, in that order),
+ * writes it minified and moves the current row.  resource may be NULL
+ * for a delete (method STORE_DELETE).  The JSON written is appended to
+ * json when json is not NULL.  Returns EMBER_OK with the new row in *row
+ * (may be NULL); store errors otherwise.
+ */
+int crud_put(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, cJSON *resource, int method,
+    struct store_row *row, struct buf *json);
+
+/*
+ * Make a new server-assigned id: 22 characters of [A-Za-z0-9], from the
+ * kernel's random source.  out must hold 23 bytes.  EMBER_OK or EMBER_EIO.
+ */
+int crud_new_id(char out[23]);
+
+#endif /* EMBER_CRUD_H */

@@ -1,0 +1,380 @@
+/*
+ * json.c: strict parse and exact write of JSON; see json.h.
+ *
+ * The scan before cJSON follows RFC 8259's grammar only as far as it
+ * must: it tracks strings (to find the numbers outside them and check
+ * their bytes), nesting depth and number lexemes.  Whether the text is
+ * well-formed JSON is cJSON's judgement.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "json.h"
+
+#define JSON_NUMBER_MAX	64	/* longest number text accepted */
+
+struct json_span {
+	size_t	off;
+	size_t	len;
+};
+
+struct json_scan {
+	struct json_span *spans;
+	size_t		  nspans;
+	size_t		  cap;
+};
+
+static void
+json_err(char *err, size_t errsz, const char *msg, size_t off)
+{
+	if (err && errsz)
+		snprintf(err, errsz, "%s at byte %zu", msg, off);
+}
+
+/* Length of the UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t
+json_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned	 c = p[0];
+	size_t		 len, i;
+	unsigned long	 cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static int
+json_scan_text(const char *text, size_t len, unsigned max_depth,
+    struct json_scan *sc, char *err, size_t errsz)
+{
+	const unsigned char	*p = (const unsigned char *)text;
+	size_t			 i = 0, n, start;
+	unsigned		 depth = 0;
+	struct json_span	*grown;
+
+	while (i < len) {
+		switch (p[i]) {
+		case '{':
+		case '[':
+			if (++depth > max_depth) {
+				json_err(err, errsz, "nesting too deep", i);
+				return EMBER_EDEPTH;
+			}
+			i++;
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			i++;
+			break;
+		case '"':
+			for (i++; i < len && p[i] != '"'; ) {
+				if (p[i] == '\\') {
+					if (i + 1 >= len)
+						break;
+					if (p[i + 1] == 'u' && i + 5 < len &&
+					    memcmp(p + i + 2, "0000", 4) == 0) {
+						json_err(err, errsz,
+						    "NUL character in string", i);
+						return EMBER_EINVAL;
+					}
+					i += 2;
+					continue;
+				}
+				if (p[i] < 0x20) {
+					json_err(err, errsz,
+					    "control character in string", i);
+					return EMBER_EINVAL;
+				}
+				if ((n = json_utf8_len(p + i, len - i)) == 0) {
+					json_err(err, errsz, "invalid UTF-8", i);
+					return EMBER_EINVAL;
+				}
+				i += n;
+			}
+			i++;
+			break;
+		case '-': case '0': case '1': case '2': case '3': case '4':
+		case '5': case '6': case '7': case '8': case '9':
+			start = i;
+			while (i < len && (strchr("0123456789+-.eE", p[i]) != NULL))
+				i++;
+			if (i - start > JSON_NUMBER_MAX) {
+				json_err(err, errsz, "number too long", start);
+				return EMBER_EINVAL;
+			}
+			if (sc->nspans == sc->cap) {
+				size_t cap = sc->cap ? sc->cap * 2 : 32;
+
+				grown = realloc(sc->spans, cap * sizeof(*grown));
+				if (grown == NULL)
+					return EMBER_ENOMEM;
+				sc->spans = grown;
+				sc->cap = cap;
+			}
+			sc->spans[sc->nspans].off = start;
+			sc->spans[sc->nspans].len = i - start;
+			sc->nspans++;
+			break;
+		case '\0':
+			json_err(err, errsz, "NUL byte", i);
+			return EMBER_EINVAL;
+		default:
+			if (p[i] >= 0x80) {
+				json_err(err, errsz, "invalid UTF-8", i);
+				return EMBER_EINVAL;
+			}
+			i++;
+			break;
+		}
+	}
+	return EMBER_OK;
+}
+
+/*
+ * Give each number node, in document order, its original text.  cJSON
+ * builds children in document order, so the k-th number node met in a
+ * pre-order walk is the k-th number lexeme of the scan.
+ */
+static int
+json_attach_numbers(cJSON *item, const char *text, const struct json_scan *sc,
+    size_t *next, char *err, size_t errsz)
+{
+	cJSON			*child;
+	const struct json_span	*sp;
+	int			 rc;
+
+	for (; item != NULL; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			if (*next >= sc->nspans)
+				return EMBER_EINTERNAL;
+			sp = &sc->spans[(*next)++];
+			if (!isfinite(item->valuedouble)) {
+				json_err(err, errsz, "number out of range",
+				    sp->off);
+				return EMBER_EINVAL;
+			}
+			if ((item->valuestring = malloc(sp->len + 1)) == NULL)
+				return EMBER_ENOMEM;
+			memcpy(item->valuestring, text + sp->off, sp->len);
+			item->valuestring[sp->len] = '\0';
+		}
+		child = item->child;
+		if (child != NULL &&
+		    (rc = json_attach_numbers(child, text, sc, next, err, errsz)))
+			return rc;
+	}
+	return EMBER_OK;
+}
+
+int
+json_check_duplicates(const cJSON *item, char *err, size_t errsz)
+{
+	const cJSON	*a, *b;
+	int		 rc;
+
+	if (cJSON_IsObject(item))
+		for (a = item->child; a != NULL; a = a->next)
+			for (b = a->next; b != NULL; b = b->next)
+				if (a->string && b->string &&
+				    strcmp(a->string, b->string) == 0) {
+					if (err && errsz)
+						snprintf(err, errsz,
+						    "duplicate key \"%s\"",
+						    a->string);
+					return EMBER_EINVAL;
+				}
+	for (a = item->child; a != NULL; a = a->next)
+		if ((rc = json_check_duplicates(a, err, errsz)))
+			return rc;
+	return EMBER_OK;
+}
+
+int
+json_parse(const char *text, size_t len, unsigned max_depth,
+    cJSON **out, char *err, size_t errsz)
+{
+	struct json_scan	 sc = { NULL, 0, 0 };
+	cJSON			*root = NULL;
+	const char		*end = NULL;
+	size_t			 next = 0;
+	int			 rc;
+
+	if (len == 0) {
+		json_err(err, errsz, "empty body", 0);
+		return EMBER_EINVAL;
+	}
+	if ((rc = json_scan_text(text, len, max_depth, &sc, err, errsz)))
+		goto fail;
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+
+		json_err(err, errsz, "malformed JSON",
+		    at && at >= text && at <= text + len ? (size_t)(at - text) : 0);
+		rc = EMBER_EINVAL;
+		goto fail;
+	}
+	/* Only blanks may follow the value. */
+	for (; end != NULL && end < text + len; end++)
+		if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n') {
+			json_err(err, errsz, "text after the JSON value",
+			    (size_t)(end - text));
+			rc = EMBER_EINVAL;
+			goto fail;
+		}
+	if ((rc = json_attach_numbers(root, text, &sc, &next, err, errsz)))
+		goto fail;
+	if ((rc = json_check_duplicates(root, err, errsz)))
+		goto fail;
+	free(sc.spans);
+	*out = root;
+	return EMBER_OK;
+fail:
+	cJSON_Delete(root);
+	free(sc.spans);
+	return rc;
+}
+
+static void
+json_indent(struct buf *b, int pretty, int level)
+{
+	if (!pretty)
+		return;
+	buf_putc(b, '\n');
+	while (level-- > 0)
+		buf_append(b, "  ", 2);
+}
+
+static void
+json_write_item(struct buf *b, const cJSON *item, int pretty, int level)
+{
+	const cJSON	*c;
+	char		 num[32];
+	int		 open, close;
+
+	switch (item->type & 0xff) {
+	case cJSON_False:
+		buf_append(b, "false", 5);
+		break;
+	case cJSON_True:
+		buf_append(b, "true", 4);
+		break;
+	case cJSON_NULL:
+		buf_append(b, "null", 4);
+		break;
+	case cJSON_Number:
+		if (item->valuestring != NULL)
+			buf_puts(b, item->valuestring);
+		else if (item->valuedouble == (double)(long long)item->valuedouble &&
+		    fabs(item->valuedouble) < 1e15) {
+			snprintf(num, sizeof(num), "%lld",
+			    (long long)item->valuedouble);
+			buf_puts(b, num);
+		} else {
+			snprintf(num, sizeof(num), "%.17g", item->valuedouble);
+			buf_puts(b, num);
+		}
+		break;
+	case cJSON_Raw:
+		if (item->valuestring != NULL)
+			buf_puts(b, item->valuestring);
+		break;
+	case cJSON_String:
+		buf_putc(b, '"');
+		if (item->valuestring != NULL)
+			buf_json_escape(b, item->valuestring,
+			    strlen(item->valuestring));
+		buf_putc(b, '"');
+		break;
+	case cJSON_Array:
+	case cJSON_Object:
+		open = cJSON_IsArray(item) ? '[' : '{';
+		close = cJSON_IsArray(item) ? ']' : '}';
+		buf_putc(b, open);
+		for (c = item->child; c != NULL; c = c->next) {
+			json_indent(b, pretty, level + 1);
+			if (open == '{') {
+				buf_putc(b, '"');
+				if (c->string)
+					buf_json_escape(b, c->string,
+					    strlen(c->string));
+				buf_append(b, pretty ? "\": " : "\":",
+				    pretty ? 3 : 2);
+			}
+			json_write_item(b, c, pretty, level + 1);
+			if (c->next != NULL)
+				buf_putc(b, ',');
+		}
+		if (item->child != NULL)
+			json_indent(b, pretty, level);
+		buf_putc(b, close);
+		break;
+	default:
+		buf_append(b, "null", 4);
+		break;
+	}
+}
+
+int
+json_write(struct buf *b, const cJSON *item, int pretty)
+{
+	json_write_item(b, item, pretty, 0);
+	return buf_error(b);
+}
+
+const char *
+json_string(const cJSON *object, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(object, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int
+json_set_string(cJSON *object, const char *key, const char *value)
+{
+	cJSON *v;
+
+	if ((v = cJSON_CreateString(value)) == NULL)
+		return EMBER_ENOMEM;
+	if (cJSON_GetObjectItemCaseSensitive(object, key) != NULL) {
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(object, key, v)) {
+			cJSON_Delete(v);
+			return EMBER_ENOMEM;
+		}
+		return EMBER_OK;
+	}
+	if (!cJSON_AddItemToObject(object, key, v)) {
+		cJSON_Delete(v);
+		return EMBER_ENOMEM;
+	}
+	return EMBER_OK;
+}

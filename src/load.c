@@ -1,0 +1,314 @@
+/*
+ * load.c: bulk loading; see load.h.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "crud.h"
+#include "error.h"
+#include "json.h"
+#include "load.h"
+#include "rest.h"
+#include "server.h"
+#include "store.h"
+#include "tables.h"
+
+struct load {
+	struct server_version	*ld_sv;
+	struct store_txn	*ld_txn;
+	unsigned		 ld_depth;
+	unsigned		 ld_batch;
+	unsigned		 ld_pending;	/* resources in ld_txn */
+	struct load_stats	*ld_st;
+	load_progress_fn	 ld_progress;
+	void			*ld_arg;
+	char			*ld_err;
+	size_t			 ld_errsz;
+};
+
+static int
+load_commit(struct load *ld)
+{
+	int rc;
+
+	if (ld->ld_txn == NULL)
+		return EMBER_OK;
+	rc = store_txn_commit(ld->ld_txn);
+	ld->ld_txn = NULL;
+	if (rc) {
+		snprintf(ld->ld_err, ld->ld_errsz, "commit failed: %s",
+		    ember_strerror(rc));
+		return rc;
+	}
+	ld->ld_st->ls_resources += ld->ld_pending;
+	ld->ld_st->ls_commits++;
+	ld->ld_pending = 0;
+	if (ld->ld_progress)
+		ld->ld_progress(ld->ld_arg, ld->ld_st);
+	return EMBER_OK;
+}
+
+/* Store one resource tree (consumed by the caller afterwards). */
+static int
+load_resource(struct load *ld, cJSON *res, const char *where)
+{
+	struct tables	*tb = ld->ld_sv->svv_tables;
+	const char	*type, *id;
+	char		 msg[256];
+	unsigned	 ti;
+	int		 rc;
+
+	type = json_string(res, "resourceType");
+	if (type == NULL ||
+	    tables_resource_lookup(tb, type, strlen(type), &ti)) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: unknown or missing "
+		    "resourceType \"%s\" for FHIR %s", where,
+		    type ? type : "", ld->ld_sv->svv_desc->vd_name);
+		return EMBER_EINVAL;
+	}
+	if ((rc = crud_check_resource(res, type, msg, sizeof(msg)))) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", where, msg);
+		return rc;
+	}
+	id = json_string(res, "id");
+	if (id == NULL || !rest_valid_id(id, strlen(id))) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s needs a valid id",
+		    where, type);
+		return EMBER_EINVAL;
+	}
+	if (ld->ld_txn == NULL &&
+	    (rc = store_txn_begin(ld->ld_sv->svv_store, 1, &ld->ld_txn))) {
+		snprintf(ld->ld_err, ld->ld_errsz, "cannot begin a write: %s",
+		    ember_strerror(rc));
+		return rc;
+	}
+	/* crud_put rewrites the tree; keep the id it was stored under. */
+	snprintf(msg, sizeof(msg), "%s", id);
+	if ((rc = crud_put(ld->ld_txn, type, strlen(type), msg, strlen(msg),
+	    res, STORE_PUT, NULL, NULL))) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: cannot store %s/%s: %s",
+		    where, type, msg, ember_strerror(rc));
+		return rc;
+	}
+	if (++ld->ld_pending >= ld->ld_batch)
+		return load_commit(ld);
+	return EMBER_OK;
+}
+
+/* One parsed JSON document: a resource or a collection Bundle. */
+static int
+load_document(struct load *ld, cJSON *doc, const char *where)
+{
+	const char	*rt = json_string(doc, "resourceType");
+	const char	*type;
+	cJSON		*entry, *res;
+	char		 at[1100];
+	int		 rc, i = 0;
+
+	if (rt == NULL || strcmp(rt, "Bundle") != 0)
+		return load_resource(ld, doc, where);
+	type = json_string(doc, "type");
+	if (type != NULL && (strcmp(type, "transaction") == 0 ||
+	    strcmp(type, "batch") == 0)) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s Bundles cannot be "
+		    "loaded yet", where, type);
+		return EMBER_EINVAL;
+	}
+	/* Any other Bundle but a collection is a resource of its own. */
+	if (type == NULL || strcmp(type, "collection") != 0)
+		return load_resource(ld, doc, where);
+	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(doc,
+	    "entry")) {
+		res = cJSON_GetObjectItemCaseSensitive(entry, "resource");
+		snprintf(at, sizeof(at), "%s: entry %d", where, i++);
+		if (!cJSON_IsObject(res)) {
+			snprintf(ld->ld_err, ld->ld_errsz, "%s: no resource",
+			    at);
+			return EMBER_EINVAL;
+		}
+		if ((rc = load_resource(ld, res, at)))
+			return rc;
+	}
+	return EMBER_OK;
+}
+
+static int
+load_read_all(FILE *f, struct buf *b)
+{
+	char	chunk[65536];
+	size_t	n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(b, chunk, n))
+			return EMBER_ENOMEM;
+	return ferror(f) ? EMBER_EIO : EMBER_OK;
+}
+
+static int
+load_text(struct load *ld, const char *text, size_t len, const char *name)
+{
+	const char	*p, *end = text + len, *nl;
+	char		 where[1100], msg[256];
+	cJSON		*doc = NULL;
+	size_t		 ext = strlen(name);
+	int		 rc, line = 0;
+
+	if (ext > 7 && strcmp(name + ext - 7, ".ndjson") == 0) {
+		for (p = text; p < end; p = nl + 1) {
+			line++;
+			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+				nl = end;
+			if (nl == p || (nl - p == 1 && *p == '\r'))
+				continue;
+			snprintf(where, sizeof(where), "%s:%d", name, line);
+			if ((rc = json_parse(p, (size_t)(nl - p), ld->ld_depth,
+			    &doc, msg, sizeof(msg)))) {
+				snprintf(ld->ld_err, ld->ld_errsz, "%s: %s",
+				    where, msg);
+				return rc;
+			}
+			rc = load_resource(ld, doc, where);
+			cJSON_Delete(doc);
+			if (rc)
+				return rc;
+		}
+		return EMBER_OK;
+	}
+	if ((rc = json_parse(text, len, ld->ld_depth, &doc, msg, sizeof(msg)))) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", name, msg);
+		return rc;
+	}
+	rc = load_document(ld, doc, name);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+static int
+load_file(struct load *ld, const char *path)
+{
+	struct buf	 b = BUF_INIT;
+	FILE		*f;
+	int		 rc;
+
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", path,
+		    strerror(errno));
+		return EMBER_EIO;
+	}
+	rc = load_read_all(f, &b);
+	if (f != stdin)
+		fclose(f);
+	if (rc) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: read error", path);
+		buf_free(&b);
+		return rc;
+	}
+	ld->ld_st->ls_files++;
+	rc = load_text(ld, b.data ? b.data : "", b.len,
+	    strcmp(path, "-") == 0 ? "(stdin)" : path);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+load_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+load_walk(struct load *ld, const char *path, int depth)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	char		**names = NULL, **grown, child[4096];
+	size_t		 n = 0, cap = 0, i, len;
+	int		 rc = EMBER_OK;
+
+	if (strcmp(path, "-") == 0)
+		return load_file(ld, path);
+	if (stat(path, &st) != 0) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", path,
+		    strerror(errno));
+		return EMBER_EIO;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return load_file(ld, path);
+	if (depth > 16 || (d = opendir(path)) == NULL) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: cannot read folder",
+		    path);
+		return EMBER_EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((grown = realloc(names, cap * sizeof(*names))) ==
+			    NULL) {
+				rc = EMBER_ENOMEM;
+				break;
+			}
+			names = grown;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			rc = EMBER_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc == EMBER_OK && n > 0)
+		qsort(names, n, sizeof(*names), load_name_cmp);
+	for (i = 0; rc == EMBER_OK && i < n; i++) {
+		len = strlen(names[i]);
+		if (snprintf(child, sizeof(child), "%s/%s", path, names[i]) >=
+		    (int)sizeof(child)) {
+			rc = EMBER_EIO;
+			break;
+		}
+		if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = load_walk(ld, child, depth + 1);
+		else if ((len > 5 && strcmp(names[i] + len - 5, ".json") == 0) ||
+		    (len > 7 && strcmp(names[i] + len - 7, ".ndjson") == 0))
+			rc = load_file(ld, child);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int
+load_path(struct server_version *sv, const char *path, unsigned max_depth,
+    unsigned batch, struct load_stats *st, load_progress_fn progress,
+    void *arg, char *err, size_t errsz)
+{
+	struct load	ld;
+	int		rc;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.ld_sv = sv;
+	ld.ld_depth = max_depth;
+	ld.ld_batch = batch ? batch : 1000;
+	ld.ld_st = st;
+	ld.ld_progress = progress;
+	ld.ld_arg = arg;
+	ld.ld_err = err;
+	ld.ld_errsz = errsz;
+	if ((rc = load_walk(&ld, path, 0))) {
+		store_txn_abort(ld.ld_txn);
+		return rc;
+	}
+	return load_commit(&ld);
+}

@@ -1,0 +1,111 @@
+/*
+ * rest.h: the core's request and response, and the entry point that
+ * routes a FHIR RESTful request to its interaction (prefix rest_).
+ *
+ * The core knows nothing of FastCGI: fcgi/ember_fcgi.c (and the tests)
+ * fill a struct rest_request, call rest_handle(), write out the struct
+ * rest_response, then call rest_response_free().
+ */
+#ifndef EMBER_REST_H
+#define EMBER_REST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct server;
+struct server_version;
+struct store_txn;
+
+/* What the web server tells us.  All fields are borrowed; any may be
+ * NULL except rq_method and rq_uri. */
+struct rest_request {
+	const char	*rq_method;		/* "GET" */
+	const char	*rq_uri;		/* raw target: /fhir/Patient?x=1 */
+	const char	*rq_origin;		/* "http://host:port", for links */
+	const char	*rq_accept;
+	const char	*rq_content_type;
+	const char	*rq_if_match;
+	const char	*rq_if_none_match;
+	const char	*rq_if_modified_since;
+	const char	*rq_if_none_exist;
+	const char	*rq_prefer;
+	const char	*rq_body;
+	size_t		 rq_body_len;
+	int		 rq_body_too_big;	/* Content-Length over max_body:
+						   the body was not read */
+};
+
+/* What we answer.  Free with rest_response_free(). */
+struct rest_response {
+	int		 rs_status;
+	struct buf	 rs_headers;	/* "Name: value\r\n" lines */
+	struct buf	 rs_body;	/* owned body, or: */
+	const char	*rs_borrowed;	/* body borrowed from the store map, */
+	size_t		 rs_borrowed_len; /* valid while rs_txn is open */
+	struct store_txn *rs_txn;	/* read transaction to end at free */
+	int		 rs_no_body;	/* HEAD or 304: headers only */
+};
+
+/* Parsed route and negotiated details of one request (core-internal). */
+struct rest_ctx {
+	struct server		*cx_server;
+	struct server_version	*cx_v;
+	const struct rest_request *cx_rq;
+	struct rest_response	*cx_rs;
+	char			 cx_base[1200];	/* absolute base URL */
+	const char		*cx_type;	/* resource type, from the tables */
+	size_t			 cx_type_len;
+	char			 cx_id[65];	/* decoded id, or "" */
+	size_t			 cx_id_len;
+	char			 cx_vid[16];	/* decoded versionId, or "" */
+	const char		*cx_query;	/* raw query after '?', or "" */
+	size_t			 cx_query_len;
+	int			 cx_pretty;	/* _pretty=true */
+};
+
+/*
+ * Handle one request.  Always fills rs with a complete answer (an
+ * OperationOutcome on error) and returns the status it chose.
+ */
+int rest_handle(struct server *srv, const struct rest_request *rq,
+    struct rest_response *rs);
+
+/* The body to write: borrowed or owned.  Empty for rs_no_body. */
+void rest_response_body(const struct rest_response *rs, const char **p,
+    size_t *len);
+
+/* End any transaction and free the buffers.  NULL is a no-op. */
+void rest_response_free(struct rest_response *rs);
+
+/* Append one "Name: value" header line (value printf-style). */
+int rest_header(struct rest_response *rs, const char *name,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Set the response to status with an owned JSON body taken from b (b is
+ * left empty), adding the version's FHIR JSON Content-Type; pretty-prints
+ * when the request asked for _pretty.
+ */
+int rest_json_body(struct rest_ctx *cx, int status, struct buf *b);
+
+/*
+ * Answer with an OperationOutcome for err and the status that err maps
+ * to (see outcome.c).  diag is a printf-style diagnostic.  Returns err.
+ */
+int rest_fail(struct rest_ctx *cx, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Find query parameter name in the request's query string; the decoded
+ * value goes to out (outsz bytes).  Returns EMBER_OK, EMBER_ENOTFOUND,
+ * or EMBER_EINVAL for a bad escape or a value too long.
+ */
+int rest_query_get(const struct rest_ctx *cx, const char *name, char *out,
+    size_t outsz);
+
+/* A FHIR id: [A-Za-z0-9\-\.]{1,64}.  Returns 1 when s is one. */
+int rest_valid_id(const char *s, size_t len);
+
+#endif /* EMBER_REST_H */

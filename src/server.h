@@ -1,0 +1,47 @@
+/*
+ * server.h: what a worker opens once at start-up and shares across
+ * requests: the configuration, and per enabled FHIR version its mapped
+ * tables and its store (prefix server_).  Nothing here changes while
+ * requests are served.
+ */
+#ifndef EMBER_SERVER_H
+#define EMBER_SERVER_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "version.h"
+
+struct tables;
+struct store;
+
+struct server_version {
+	int			 svv_enabled;
+	int			 svv_version;	/* enum fhir_version */
+	const struct version_desc *svv_desc;
+	struct tables		*svv_tables;	/* mapped read-only */
+	struct store		*svv_store;
+};
+
+struct server {
+	struct conf		srv_conf;
+	struct server_version	srv_v[FHIR_VERSION_COUNT];
+};
+
+/*
+ * Open the tables and stores of every version enabled in c (a copy of c
+ * is kept).  Returns EMBER_OK with a new server in *out; otherwise the
+ * error of the first thing that failed, with a message in err:
+ * EMBER_ETABLES (tables missing or corrupt), EMBER_EIO or EMBER_ESTORE
+ * (store), EMBER_ENOMEM.  Free with server_close().
+ */
+int server_open(const struct conf *c, struct server **out, char *err,
+    size_t errsz);
+
+/* Close everything server_open() opened.  NULL is a no-op. */
+void server_close(struct server *srv);
+
+/* The version entry of v if enabled, else NULL. */
+struct server_version *server_version(struct server *srv, int v);
+
+#endif /* EMBER_SERVER_H */

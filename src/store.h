@@ -1,0 +1,205 @@
+/*
+ * store.h: Ember's storage, one LMDB environment per FHIR version
+ * (prefix store_).  Only store.c includes lmdb.h.
+ *
+ * What is kept (sub-databases of the environment):
+ *   ids       "Type/id"             -> rid (dense numeric id, u64)
+ *   rows      rid                   -> current row: version, flags,
+ *                                      lastUpdated, "Type/id"
+ *   versions  rid, versionId        -> lastUpdated, flags, minified JSON
+ *   history   lastUpdated, rid      -> versionId   (system history)
+ *   typehist  Type, lastUpdated, rid -> versionId  (type history)
+ *   postings  index keys (search issue), owned: rid -> its posting keys
+ *   meta      "format", "clock", "next_rid"
+ * Keys are big-endian so LMDB's byte order is time and id order.
+ *
+ * Every interaction is one transaction.  Values returned from a
+ * transaction (JSON bytes, type and id strings) are borrowed from the
+ * memory map: they stay valid until that transaction ends, and must not
+ * be written through.
+ */
+#ifndef EMBER_STORE_H
+#define EMBER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_txn;
+
+struct store_opts {
+	size_t	so_map_size;	/* bytes; rounded by LMDB to pages */
+	int	so_durable;	/* fsync every commit (else metadata async) */
+	int	so_readonly;	/* open without write access (emberctl check) */
+};
+
+/* The current state of one logical resource. */
+struct store_row {
+	uint64_t	 sr_rid;		/* dense numeric id */
+	uint32_t	 sr_version;		/* current versionId */
+	int		 sr_deleted;		/* current version is a delete */
+	uint64_t	 sr_last_updated;	/* microseconds since the epoch */
+	const char	*sr_key;		/* "Type/id", borrowed */
+	size_t		 sr_key_len;
+};
+
+/* One stored version. */
+struct store_version {
+	uint32_t	 sv_version;
+	int		 sv_deleted;
+	int		 sv_method;		/* enum store_method */
+	uint64_t	 sv_last_updated;
+	const char	*sv_json;		/* minified JSON, borrowed; */
+	size_t		 sv_json_len;		/* empty for a delete */
+};
+
+enum store_method {
+	STORE_POST = 0,
+	STORE_PUT,
+	STORE_DELETE,
+	STORE_PATCH
+};
+
+/* One version to write: see store_write(). */
+struct store_write {
+	const char	*sw_type;
+	size_t		 sw_type_len;
+	const char	*sw_id;
+	size_t		 sw_id_len;
+	uint32_t	 sw_version;		/* must be current + 1 (1 if new) */
+	uint64_t	 sw_last_updated;	/* from store_clock() */
+	int		 sw_method;		/* enum store_method */
+	const char	*sw_json;		/* NULL/0 for a delete */
+	size_t		 sw_json_len;
+};
+
+/*
+ * Open (creating if needed) the store in folder dir, making the folder
+ * too.  Returns EMBER_OK with a new handle in *out; EMBER_EIO when the
+ * folder cannot be made; EMBER_ESTORE for LMDB failures (message in err);
+ * EMBER_ETABLES... never.  Stale reader slots left by killed processes
+ * are cleared.  Free with store_close().
+ */
+int store_open(const char *dir, const struct store_opts *opts,
+    struct store **out, char *err, size_t errsz);
+
+/* Close the environment.  All transactions must have ended.  NULL ok. */
+void store_close(struct store *s);
+
+/*
+ * Begin a read (write = 0) or write (write = 1) transaction.  A write
+ * transaction waits for any other writer, in any process.
+ * Returns EMBER_OK, EMBER_ESTORE, EMBER_ENOMEM.
+ */
+int store_txn_begin(struct store *s, int write, struct store_txn **out);
+
+/*
+ * Commit and free the transaction.  Returns EMBER_OK; EMBER_EFULL when
+ * the map is full; EMBER_ESTORE otherwise (the transaction is aborted and
+ * freed on failure too).
+ */
+int store_txn_commit(struct store_txn *t);
+
+/* Abort and free the transaction.  NULL is a no-op. */
+void store_txn_abort(struct store_txn *t);
+
+/*
+ * Look up the current row of Type/id.  EMBER_OK with *out filled (the key
+ * borrowed from the map), EMBER_ENOTFOUND when the resource never
+ * existed, EMBER_ESTORE.
+ */
+int store_current(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, struct store_row *out);
+
+/* Look up the current row by rid.  As store_current(). */
+int store_row(struct store_txn *t, uint64_t rid, struct store_row *out);
+
+/*
+ * Fetch version vid of resource rid.  EMBER_OK (JSON borrowed from the
+ * map), EMBER_ENOTFOUND, EMBER_ESTORE.
+ */
+int store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
+    struct store_version *out);
+
+/*
+ * Return a lastUpdated for a write in this transaction: the current time
+ * in microseconds, or one microsecond past the last one handed out if
+ * the clock has not moved on, so lastUpdated strictly increases within a
+ * store.  Write transactions only.  EMBER_OK or EMBER_ESTORE.
+ */
+int store_clock(struct store_txn *t, uint64_t *out);
+
+/*
+ * Write one version: allocates a rid for a new resource, stores the
+ * version, moves the current row and adds the history rows.  The caller
+ * has checked the version number against store_current().  Returns
+ * EMBER_OK with the new row in *out (may be NULL); EMBER_ECONFLICT when
+ * sw_version is not current + 1; EMBER_EFULL; EMBER_ESTORE.
+ */
+int store_write(struct store_txn *t, const struct store_write *w,
+    struct store_row *out);
+
+/* A position in a history listing, newest first. */
+struct store_history_item {
+	uint64_t	shi_rid;
+	uint32_t	shi_version;
+	uint64_t	shi_last_updated;
+};
+
+/*
+ * List history, newest first: of one resource (rid != 0), of one type
+ * (type != NULL), or of the whole store.  Only versions with
+ * lastUpdated < before (0: no bound) and >= since (0: no bound) are
+ * listed; at most max items go into items, and *n is set to the number
+ * written.  *more is set when further items remain.
+ * Returns EMBER_OK or EMBER_ESTORE.
+ */
+int store_history(struct store_txn *t, uint64_t rid, const char *type,
+    size_t type_len, uint64_t since, uint64_t before,
+    struct store_history_item *items, size_t max, size_t *n, int *more);
+
+/*
+ * Count current resources, (not deleted) of a type, or of all types when
+ * type is NULL.  EMBER_OK or EMBER_ESTORE.
+ */
+int store_count(struct store_txn *t, const char *type, size_t type_len,
+    uint64_t *out);
+
+/*
+ * Walk every current, non-deleted resource of a type (type != NULL; in
+ * id order) or of the whole store (type NULL; in rid order), calling fn
+ * with its row (borrowed for the call).  fn returning non-zero stops the
+ * walk and is returned.  EMBER_OK or EMBER_ESTORE otherwise.
+ */
+int store_each(struct store_txn *t, const char *type, size_t type_len,
+    int (*fn)(void *, const struct store_row *), void *arg);
+
+/* Statistics for emberctl stats: entries per sub-database, map use. */
+struct store_stats {
+	uint64_t	ss_resources;	/* logical resources */
+	uint64_t	ss_versions;	/* stored versions */
+	uint64_t	ss_history;	/* history rows */
+	uint64_t	ss_pages;	/* pages in use */
+	uint64_t	ss_page_size;
+	uint64_t	ss_map_size;
+};
+int store_stats(struct store_txn *t, struct store_stats *out);
+
+/*
+ * Write a compact, consistent copy of the environment to folder dst
+ * (which must exist and be empty), while others may read and write.
+ * Returns EMBER_OK or EMBER_ESTORE.
+ */
+int store_backup(struct store *s, const char *dst);
+
+/*
+ * Check that ids, rows, versions and history agree: every id has a row,
+ * every row's versions 1..n exist and the current one matches, every
+ * version has its history rows.  Each problem found is passed to report
+ * as one English line; *problems counts them.  EMBER_OK unless the
+ * store could not be read.
+ */
+int store_check(struct store_txn *t, void (*report)(void *, const char *),
+    void *arg, uint64_t *problems);
+
+#endif /* EMBER_STORE_H */

@@ -1,0 +1,79 @@
+#!/bin/bash
+# http-apache.sh: a real Apache httpd with mod_fcgid and apache/ember.conf,
+# on a free port, with its own ServerRoot in a temporary folder (no system
+# configuration touched), serving Patient/example.
+. "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
+APACHE2=${APACHE2:-$(command -v apache2 || echo /usr/sbin/apache2)}
+MODS=/usr/lib/apache2/modules
+[ -x "$APACHE2" ] || skip_all "apache2 not installed"
+[ -f "$MODS/mod_fcgid.so" ] || skip_all "mod_fcgid not installed (libapache2-mod-fcgid)"
+need "$CURL" "$JQ"
+
+ROOT=$TMP/apache
+DATA=$TMP/data
+mkdir -p "$ROOT/logs" "$ROOT/state/fcgid" "$DATA"
+cat > "$TMP/ember.conf" <<CONF
+data_dir = $DATA
+tables_dir = $EMBER_BUILDDIR/schemas
+CONF
+EMBER_CONF=$TMP/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$EMBER_SRCDIR/examples/r4" >/dev/null
+
+# Apache refuses to serve as root; it then runs workers as www-data, who
+# must be able to use the data and state folders.
+user=$(id -un)
+group=$(id -gn)
+if [ "$(id -u)" = 0 ]; then
+	user=www-data
+	group=www-data
+	chown -R www-data:www-data "$DATA" "$ROOT/state"
+	chmod 755 "$TMP"
+fi
+
+PORT=$(free_port)
+cat > "$ROOT/httpd.conf" <<CONF
+ServerRoot "$ROOT"
+ServerName localhost
+Listen 127.0.0.1:$PORT
+PidFile "$ROOT/httpd.pid"
+ErrorLog "$ROOT/logs/error.log"
+LogLevel warn
+User $user
+Group $group
+LoadModule mpm_event_module $MODS/mod_mpm_event.so
+LoadModule authz_core_module $MODS/mod_authz_core.so
+LoadModule fcgid_module $MODS/mod_fcgid.so
+DocumentRoot "$ROOT"
+Mutex file:$ROOT/state
+Define EMBER_FCGI $EMBER_BUILDDIR/fcgi/ember.fcgi
+Define EMBER_CONF $TMP/ember.conf
+Define EMBER_STATE $ROOT/state
+Include $EMBER_SRCDIR/apache/ember.conf
+CONF
+
+"$APACHE2" -f "$ROOT/httpd.conf" -t >"$TMP/configtest" 2>&1
+is "$?" 0 "apache2 accepts the configuration"
+"$APACHE2" -f "$ROOT/httpd.conf" -k start
+for i in $(seq 50); do
+	"$CURL" -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+	sleep 0.1
+done
+
+BASE=http://127.0.0.1:$PORT/fhir
+req GET /Patient/example
+is "$STATUS" 200 "Apache: GET Patient/example: 200"
+is "$(jqb '.resourceType + "/" + .id')" Patient/example "Apache: the Patient"
+is "$(header Content-Type)" "application/fhir+json; charset=utf-8" "Apache: Content-Type"
+req GET /metadata
+is "$(jqb .fhirVersion)" 4.0.1 "Apache: metadata"
+req GET /Patient/nope
+is "$STATUS" 404 "Apache: unknown id 404"
+req PUT /Patient/apache1 -H 'Content-Type: application/fhir+json' \
+    --data-binary '{"resourceType":"Patient","id":"apache1"}'
+is "$STATUS" 201 "Apache: update-as-create (request body through mod_fcgid)"
+
+"$APACHE2" -f "$ROOT/httpd.conf" -k stop
+for i in $(seq 50); do [ -f "$ROOT/httpd.pid" ] || break; sleep 0.1; done
+check_sanitizer_log "$ROOT/logs/error.log"
+echo "1..$TAP_N"
+[ "$TAP_FAILED" = 0 ] && rm -rf "$TMP"
+[ "$TAP_FAILED" = 0 ]

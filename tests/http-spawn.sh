@@ -1,0 +1,56 @@
+#!/bin/bash
+# http-spawn.sh: ember.fcgi started by spawn-fcgi on a TCP port, as
+# README describes for "behind any web server", answered over FastCGI
+# (cgi-fcgi from libfcgi-bin is the client).
+. "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
+need spawn-fcgi cgi-fcgi "$JQ"
+
+DATA=$TMP/data
+mkdir -p "$DATA"
+cat > "$TMP/ember.conf" <<CONF
+data_dir = $DATA
+tables_dir = $EMBER_BUILDDIR/schemas
+CONF
+EMBER_CONF=$TMP/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$EMBER_SRCDIR/examples/r4" >/dev/null
+
+port=$(free_port)
+EMBER_CONF=$TMP/ember.conf spawn-fcgi -a 127.0.0.1 -p "$port" -F 2 \
+    -P "$TMP/spawn.pid" -- "$EMBER_BUILDDIR/fcgi/ember.fcgi" > "$TMP/spawn.out" 2>&1
+is "$?" 0 "spawn-fcgi starts two ember.fcgi workers"
+
+# fcgi GET URI: one FastCGI request; the raw CGI response goes to $BODY.
+fcgi() {
+	env -i REQUEST_METHOD="$1" REQUEST_URI="$2" HTTP_HOST=localhost \
+	    SERVER_PROTOCOL=HTTP/1.1 CONTENT_LENGTH=0 \
+	    cgi-fcgi -bind -connect "127.0.0.1:$port" > "$TMP/raw" 2>/dev/null
+	# Split the CGI response: headers, blank line, body.
+	sed -n '1,/^\r*$/p' "$TMP/raw" > "$HDRS"
+	sed '1,/^\r*$/d' "$TMP/raw" > "$BODY"
+}
+
+for i in 1 2 3 4; do
+	fcgi GET /fhir/Patient/example
+	is "$(head -n 1 "$HDRS" | tr -d '\r')" "Status: 200 OK" "request $i: Status 200"
+	is "$(jqb '.resourceType + "/" + .id')" Patient/example "request $i: Patient/example"
+done
+fcgi GET /fhir/metadata
+is "$(jqb .fhirVersion)" 4.0.1 "metadata over spawn-fcgi"
+fcgi GET /fhir/Nope/1
+is "$(head -n 1 "$HDRS" | tr -d '\r')" "Status: 404 Not Found" "errors over spawn-fcgi"
+
+# spawn-fcgi -F 2 wrote both workers' process ids; stop exactly those.
+pids=$(cat "$TMP/spawn.pid")
+is "$(echo $pids | wc -w)" 2 "two worker process ids"
+kill -TERM $pids
+alive=1
+for i in $(seq 50); do
+	alive=0
+	for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+	[ $alive = 0 ] && break
+	sleep 0.1
+done
+is "$alive" 0 "workers exit on SIGTERM"
+check_sanitizer_log "$TMP/spawn.out"
+echo "1..$TAP_N"
+[ "$TAP_FAILED" = 0 ] && rm -rf "$TMP"
+[ "$TAP_FAILED" = 0 ]

@@ -1,0 +1,103 @@
+/*
+ * test-json.c: json_parse() accepts what FHIR JSON allows and refuses what
+ * a server must refuse; json_write() gives the exact minified text back,
+ * decimals included.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "json.h"
+#include "tap.h"
+
+static const struct {
+	const char	*input;
+	int		 err;		/* expected json_parse() result */
+	const char	*output;	/* expected minified json_write() */
+} cases[] = {
+	/* Numbers keep their text. */
+	{ "{\"value\": 1.50}", EMBER_OK, "{\"value\":1.50}" },
+	{ "{\"v\":[0.0010, -2, 1e3, 1E-2, 100]}", EMBER_OK,
+	  "{\"v\":[0.0010,-2,1e3,1E-2,100]}" },
+	{ "{\"v\":12345678901234567890}", EMBER_OK,
+	  "{\"v\":12345678901234567890}" },
+	/* Strings, escapes, UTF-8. */
+	{ "{\"family\":\"Le\\u00f3n\",\"given\":[\"Zo\xc3\xab\"]}", EMBER_OK,
+	  "{\"family\":\"Le\xc3\xb3n\",\"given\":[\"Zo\xc3\xab\"]}" },
+	{ "{\"t\":\"a\\\"b\\\\c\\n\\t\\u0001\"}", EMBER_OK,
+	  "{\"t\":\"a\\\"b\\\\c\\n\\t\\u0001\"}" },
+	{ "{\"s\":\"\\ud83d\\ude00\"}", EMBER_OK,
+	  "{\"s\":\"\xf0\x9f\x98\x80\"}" },
+	{ "  {\"a\":true,\"b\":false,\"c\":null}  \n", EMBER_OK,
+	  "{\"a\":true,\"b\":false,\"c\":null}" },
+	{ "[]", EMBER_OK, "[]" },
+	{ "{}", EMBER_OK, "{}" },
+	/* Refused. */
+	{ "", EMBER_EINVAL, NULL },
+	{ "{", EMBER_EINVAL, NULL },
+	{ "{\"a\":1,}", EMBER_EINVAL, NULL },
+	{ "{\"a\":1} x", EMBER_EINVAL, NULL },
+	{ "{\"a\":1,\"a\":2}", EMBER_EINVAL, NULL },
+	{ "{\"o\":{\"k\":1,\"k\":1}}", EMBER_EINVAL, NULL },
+	{ "{\"s\":\"a\\u0000b\"}", EMBER_EINVAL, NULL },
+	{ "{\"s\":\"\xff\"}", EMBER_EINVAL, NULL },
+	{ "{\"s\":\"\xc0\xaf\"}", EMBER_EINVAL, NULL },	/* overlong */
+	{ "{\"s\":\"\xed\xa0\x80\"}", EMBER_EINVAL, NULL },	/* surrogate */
+	{ "{\"s\":\"tab\there\"}", EMBER_EINVAL, NULL },	/* raw control */
+	{ "{\"n\":1e999}", EMBER_EINVAL, NULL },
+	{ "{\"n\":-1e999}", EMBER_EINVAL, NULL },
+	{ "{\"n\":1111111111111111111111111111111111111111111111111111111111111111111}",
+	  EMBER_EINVAL, NULL },
+	{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	  EMBER_EDEPTH, NULL },
+};
+
+int
+main(void)
+{
+	struct buf	 b = BUF_INIT;
+	cJSON		*tree = NULL, *o;
+	char		 err[128];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tree = NULL;
+		rc = json_parse(cases[i].input, strlen(cases[i].input), 32,
+		    &tree, err, sizeof(err));
+		is_int(rc, cases[i].err, "parse case %zu: %s", i,
+		    ember_strerror(cases[i].err));
+		if (rc == EMBER_OK && cases[i].output != NULL) {
+			buf_reset(&b);
+			json_write(&b, tree, 0);
+			is_str(b.data, cases[i].output, "write case %zu", i);
+		}
+		ok(rc == EMBER_OK || tree == NULL,
+		    "case %zu: no tree on failure", i);
+		cJSON_Delete(tree);
+	}
+
+	/* Pretty output. */
+	json_parse("{\"a\":[1,{\"b\":2.0}],\"c\":{}}", 26, 32, &tree, NULL, 0);
+	buf_reset(&b);
+	json_write(&b, tree, 1);
+	is_str(b.data, "{\n  \"a\": [\n    1,\n    {\n      \"b\": 2.0\n    }\n"
+	    "  ],\n  \"c\": {}\n}", "pretty output");
+	/* json_set_string replaces in place and appends. */
+	json_set_string(tree, "c", "x");
+	json_set_string(tree, "d", "y\"");
+	buf_reset(&b);
+	json_write(&b, tree, 0);
+	is_str(b.data, "{\"a\":[1,{\"b\":2.0}],\"c\":\"x\",\"d\":\"y\\\"\"}",
+	    "json_set_string replaces in place, then appends");
+	is_str(json_string(tree, "d"), "y\"", "json_string reads a string");
+	ok(json_string(tree, "a") == NULL, "json_string: NULL for non-string");
+	o = cJSON_GetObjectItemCaseSensitive(tree, "a");
+	ok(cJSON_IsArray(o), "cJSON sees the parsed array");
+	cJSON_Delete(tree);
+	buf_free(&b);
+	tap_done();
+	return tap_exit();
+}

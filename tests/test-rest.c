@@ -1,0 +1,168 @@
+/*
+ * test-rest.c: the core entry point, in process: routing, versions,
+ * negotiation, the interactions and their errors, request by request.
+ * The same requests go through lighttpd in the http-*.sh tests.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "error.h"
+#include "rest.h"
+#include "server.h"
+#include "tap.h"
+
+/* Run in order: later rows see earlier writes. */
+static const struct {
+	const char	*method, *uri, *accept, *ctype, *if_match, *body;
+	int		 status;
+	const char	*expect;	/* substring of headers + body */
+} cases[] = {
+	{ "GET", "/fhir/metadata", NULL, NULL, NULL, NULL, 200,
+	  "\"resourceType\":\"CapabilityStatement\"" },
+	{ "GET", "/fhir/metadata", NULL, NULL, NULL, NULL, 200,
+	  "\"fhirVersion\":\"4.0.1\"" },
+	{ "GET", "/fhir/DSTU2/metadata", NULL, NULL, NULL, NULL, 200,
+	  "Content-Type: application/json+fhir; charset=utf-8" },
+	{ "OPTIONS", "/fhir", NULL, NULL, NULL, NULL, 200,
+	  "\"kind\":\"instance\"" },
+	{ "GET", "/fhir/metadata", "application/fhir+json; fhirVersion=4.3",
+	  NULL, NULL, NULL, 200, "\"fhirVersion\":\"4.3.0\"" },
+	{ "GET", "/other/metadata", NULL, NULL, NULL, NULL, 404,
+	  "not a FHIR endpoint" },
+	{ "GET", "/fhirx/metadata", NULL, NULL, NULL, NULL, 404,
+	  "not a FHIR endpoint" },
+	{ "PUT", "/fhir/Patient/p1", NULL, "application/fhir+json", NULL,
+	  "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"other\"}",
+	  201, "Location: http://test.example/fhir/Patient/p1/_history/1" },
+	{ "GET", "/fhir/Patient/p1", NULL, NULL, NULL, NULL, 200,
+	  "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"meta\":{\"versionId\":\"1\"," },
+	{ "GET", "/fhir/R4/Patient/p1", NULL, NULL, NULL, NULL, 200,
+	  "ETag: W/\"1\"" },
+	{ "GET", "/fhir/STU3/Patient/p1", NULL, NULL, NULL, NULL, 404,
+	  "Patient/p1 is not known" },
+	{ "GET", "/fhir/Patient/p%31", NULL, NULL, NULL, NULL, 200,
+	  "\"id\":\"p1\"" },
+	{ "GET", "/fhir/Patient/p1/", NULL, NULL, NULL, NULL, 200,
+	  "\"id\":\"p1\"" },
+	{ "PUT", "/fhir/Patient/p1", NULL, "application/fhir+json", "W/\"2\"",
+	  "{\"resourceType\":\"Patient\",\"id\":\"p1\"}", 412,
+	  "the current version of Patient/p1 is 1" },
+	{ "PUT", "/fhir/Patient/p1", NULL, "application/fhir+json", "W/\"1\"",
+	  "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"male\"}",
+	  200, "\"versionId\":\"2\"" },
+	{ "GET", "/fhir/Patient/p1/_history/1", NULL, NULL, NULL, NULL, 200,
+	  "\"gender\":\"other\"" },
+	{ "GET", "/fhir/Patient/p1/_history/x", NULL, NULL, NULL, NULL, 404,
+	  "version \\\"x\\\" of Patient/p1 is not known" },
+	{ "GET", "/fhir/Patient/p1/_history", NULL, NULL, NULL, NULL, 200,
+	  "\"type\":\"history\"" },
+	{ "DELETE", "/fhir/Patient/p1", NULL, NULL, NULL, NULL, 200,
+	  "Patient/p1 deleted (version 3)" },
+	{ "GET", "/fhir/Patient/p1", NULL, NULL, NULL, NULL, 410,
+	  "Patient/p1 was deleted" },
+	{ "DELETE", "/fhir/Patient/p1", NULL, NULL, NULL, NULL, 200,
+	  "Patient/p1 was already deleted" },
+	{ "DELETE", "/fhir/Patient/p2", NULL, NULL, NULL, NULL, 404,
+	  "nothing to delete" },
+	{ "GET", "/fhir/Patient", NULL, NULL, NULL, NULL, 501,
+	  "search is not implemented yet" },
+	{ "GET", "/fhir/patient/p1", NULL, NULL, NULL, NULL, 404,
+	  "unknown resource type \\\"patient\\\"" },
+	{ "GET", "/fhir/DomainResource/x", NULL, NULL, NULL, NULL, 404,
+	  "unknown resource type" },
+	{ "GET", "/fhir/MedicationOrder/x", NULL, NULL, NULL, NULL, 404,
+	  "unknown resource type \\\"MedicationOrder\\\" in FHIR R4" },
+	{ "GET", "/fhir/DSTU2/MedicationOrder/x", NULL, NULL, NULL, NULL, 404,
+	  "MedicationOrder/x is not known" },
+	{ "GET", "/fhir/Patient/a_b", NULL, NULL, NULL, NULL, 400,
+	  "is not a valid FHIR id" },
+	{ "GET", "/fhir/Patient/%zz", NULL, NULL, NULL, NULL, 400,
+	  "malformed path" },
+	{ "GET", "/fhir/Patient//x", NULL, NULL, NULL, NULL, 404,
+	  "malformed path" },
+	{ "GET", "/fhir/a/b/c/d/e/f", NULL, NULL, NULL, NULL, 404,
+	  "malformed path" },
+	{ "BREW", "/fhir/Patient/p1", NULL, NULL, NULL, NULL, 405,
+	  "Allow: GET, HEAD, PUT, PATCH, DELETE" },
+	{ "POST", "/fhir/Patient", NULL, "application/xml", NULL, "<x/>", 415,
+	  "Content-Type application/xml is not supported" },
+	{ "POST", "/fhir/Patient", NULL, NULL, NULL, "{}", 415,
+	  "a Content-Type is required" },
+	{ "POST", "/fhir/Patient", NULL, "application/json", NULL,
+	  "{\"resourceType\":\"Patient\",\"meta\":[]}", 400,
+	  "meta must be an object" },
+	{ "POST", "/fhir/Patient", NULL, "application/json", NULL,
+	  "{\"resourceType\":\"Patient\",\"id\":7}", 400, "id must be a string" },
+	{ "POST", "/fhir/Patient", NULL, "application/json", NULL,
+	  "[1]", 400, "the body is not a JSON object" },
+	{ "POST", "/fhir/Patient", "text/html", "application/json", NULL,
+	  "{\"resourceType\":\"Patient\"}", 406, "this server answers" },
+	{ "POST", "/fhir/Patient", "text/html, application/json;q=0.1",
+	  "application/json", NULL, "{\"resourceType\":\"Patient\"}", 201,
+	  "\"versionId\":\"1\"" },
+	{ "GET", "/fhir/Patient/p1/_history?_count=abc", NULL, NULL, NULL, NULL,
+	  400, "_count must be a non-negative integer" },
+	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
+	  "{\"resourceType\":\"Bundle\"}", 501, "not implemented yet" },
+};
+
+int
+main(void)
+{
+	struct conf		 c;
+	struct server		*srv;
+	struct rest_request	 rq;
+	struct rest_response	 rs;
+	const char		*builddir = getenv("EMBER_BUILDDIR"), *p;
+	char			 dir[] = "/tmp/ember-test-rest-XXXXXX", err[512];
+	char			 all[65536], cmd[300];
+	size_t			 i, len;
+	int			 status;
+
+	if (builddir == NULL)
+		tap_skip_all("EMBER_BUILDDIR is not set (run through make check)");
+	if (mkdtemp(dir) == NULL)
+		tap_skip_all("cannot make a temporary folder");
+	conf_defaults(&c);
+	snprintf(c.cf_data_dir, sizeof(c.cf_data_dir), "%s", dir);
+	snprintf(c.cf_tables_dir, sizeof(c.cf_tables_dir), "%s/schemas",
+	    builddir);
+	c.cf_map_size_mb = 64;
+	if (server_open(&c, &srv, err, sizeof(err)) != EMBER_OK) {
+		printf("Bail out! server_open: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.rq_method = cases[i].method;
+		rq.rq_uri = cases[i].uri;
+		rq.rq_origin = "http://test.example";
+		rq.rq_accept = cases[i].accept;
+		rq.rq_content_type = cases[i].ctype;
+		rq.rq_if_match = cases[i].if_match;
+		rq.rq_body = cases[i].body;
+		rq.rq_body_len = cases[i].body ? strlen(cases[i].body) : 0;
+		status = rest_handle(srv, &rq, &rs);
+		rest_response_body(&rs, &p, &len);
+		snprintf(all, sizeof(all), "%.*s\r\n%.*s",
+		    (int)rs.rs_headers.len, rs.rs_headers.data ?
+		    rs.rs_headers.data : "", (int)len, p);
+		is_int(status, cases[i].status, "%s %s: %d", cases[i].method,
+		    cases[i].uri, cases[i].status);
+		if (!ok(strstr(all, cases[i].expect) != NULL, "%s %s: has %s",
+		    cases[i].method, cases[i].uri, cases[i].expect))
+			tap_diag("response: %.400s", all);
+		rest_response_free(&rs);
+	}
+	server_close(srv);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+	tap_done();
+	return tap_exit();
+}
