@@ -197,6 +197,7 @@ crud_version_headers(struct rest_ctx *cx, uint32_t vid, uint64_t when)
 	char date[DATE_HTTP_LEN];
 
 	date_format_http(when, date);
+	cx->cx_rs->rs_last_updated = when;
 	rest_header(cx->cx_rs, "ETag", "W/\"%u\"", vid);
 	rest_header(cx->cx_rs, "Last-Modified", "%s", date);
 }
@@ -233,7 +234,12 @@ crud_begin(struct rest_ctx *cx, int write, struct store_txn **t)
 {
 	int rc;
 
-	if ((rc = store_txn_begin(cx->cx_v->svv_store, write, t)))
+	/* Inside a transaction Bundle every entry nests in the Bundle's
+	 * write transaction, so it sees the earlier entries' writes and
+	 * everything commits or aborts together. */
+	rc = cx->cx_parent != NULL ? store_txn_begin_child(cx->cx_parent, t) :
+	    store_txn_begin(cx->cx_v->svv_store, write, t);
+	if (rc)
 		return rest_fail(cx, rc, "cannot begin a %s transaction",
 		    write ? "write" : "read");
 	return EMBER_OK;
@@ -513,12 +519,15 @@ crud_create(struct rest_ctx *cx)
 
 	if ((rc = crud_parse_body(cx, &res)))
 		return rc;
-	if ((rc = crud_new_id(id))) {
-		rest_fail(cx, rc, "cannot make an id");
-		goto done;
+	/* A transaction Bundle assigns ids before it runs its entries. */
+	if (cx->cx_id_len == 0) {
+		if ((rc = crud_new_id(id))) {
+			rest_fail(cx, rc, "cannot make an id");
+			goto done;
+		}
+		memcpy(cx->cx_id, id, sizeof(id));
+		cx->cx_id_len = strlen(id);
 	}
-	memcpy(cx->cx_id, id, sizeof(id));
-	cx->cx_id_len = strlen(id);
 	if ((rc = crud_begin(cx, 1, &t)))
 		goto done;
 	if (ine != NULL) {

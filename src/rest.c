@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "capability.h"
 #include "crud.h"
 #include "error.h"
@@ -302,10 +303,8 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 	if (rt->n == 0) {
 		if (rest_method_is(cx, "OPTIONS") || rest_is_get(cx))
 			return capability_handle(cx);
-		if (rest_method_is(cx, "POST"))
-			return rest_fail(cx, EMBER_ENOTIMPL,
-			    "batch and transaction Bundles are not "
-			    "implemented yet");
+		if (rest_method_is(cx, "POST") && cx->cx_parent == NULL)
+			return bundle_handle(cx);
 		return rest_not_allowed(cx, "GET, HEAD, OPTIONS");
 	}
 	if (strcmp(rt->seg[0], "metadata") == 0) {
@@ -389,6 +388,35 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 		return rest_not_allowed(cx, "GET, HEAD");
 	}
 	return rest_fail(cx, EMBER_ENOTFOUND, "no such path");
+}
+
+int
+rest_entry(struct rest_ctx *cx, const char *url, size_t len)
+{
+	struct rest_route	 rt;
+	const char		*q, *end = url + len;
+	size_t			 blen = strlen(cx->cx_base);
+	int			 rc;
+
+	/* An absolute URL must be on this base. */
+	if (len > blen && memcmp(url, cx->cx_base, blen) == 0 &&
+	    url[blen] == '/') {
+		url += blen;
+		len -= blen;
+	}
+	q = memchr(url, '?', len);
+	if (memchr(url, ':', (size_t)((q ? q : end) - url)) != NULL)
+		return rest_fail(cx, EMBER_EINVAL, "request url %.*s is not on "
+		    "this server's base %s", (int)len, url, cx->cx_base);
+	cx->cx_query = q ? q + 1 : "";
+	cx->cx_query_len = q ? (size_t)(end - q - 1) : 0;
+	if ((rc = rest_split(url, q ? q : end, &rt)))
+		return rest_fail(cx, rc, "malformed request url %.*s",
+		    (int)len, url);
+	rest_route(cx, &rt);
+	if (cx->cx_rs->rs_status == 0)
+		rest_fail(cx, EMBER_EINTERNAL, "no response");
+	return cx->cx_rs->rs_status;
 }
 
 int

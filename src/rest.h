@@ -46,6 +46,7 @@ struct rest_response {
 	size_t		 rs_borrowed_len; /* valid while rs_txn is open */
 	struct store_txn *rs_txn;	/* read transaction to end at free */
 	int		 rs_no_body;	/* HEAD or 304: headers only */
+	uint64_t	 rs_last_updated; /* of the version answered, or 0 */
 };
 
 /* Parsed route and negotiated details of one request (core-internal). */
@@ -63,6 +64,9 @@ struct rest_ctx {
 	const char		*cx_query;	/* raw query after '?', or "" */
 	size_t			 cx_query_len;
 	int			 cx_pretty;	/* _pretty=true */
+	struct store_txn	*cx_parent;	/* set inside a transaction
+						   Bundle: handlers nest their
+						   transactions in it */
 };
 
 /*
@@ -104,6 +108,14 @@ int rest_fail(struct rest_ctx *cx, int err, const char *fmt, ...)
  */
 int rest_query_get(const struct rest_ctx *cx, const char *name, char *out,
     size_t outsz);
+
+/*
+ * Route one Bundle entry: url is the entry's request.url (relative to
+ * the base, or absolute on it), the method, headers and body are in
+ * cx->cx_rq, and cx->cx_parent (if set) is the Bundle's transaction.
+ * Answers through cx->cx_rs like rest_handle() and returns the status.
+ */
+int rest_entry(struct rest_ctx *cx, const char *url, size_t len);
 
 /* A FHIR id: [A-Za-z0-9\-\.]{1,64}.  Returns 1 when s is one. */
 int rest_valid_id(const char *s, size_t len);

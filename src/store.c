@@ -235,6 +235,27 @@ store_txn_begin(struct store *s, int write, struct store_txn **out)
 }
 
 int
+store_txn_begin_child(struct store_txn *parent, struct store_txn **out)
+{
+	struct store_txn	*t;
+	int			 rc;
+
+	if (!parent->t_write)
+		return EMBER_EINTERNAL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return EMBER_ENOMEM;
+	t->t_store = parent->t_store;
+	t->t_write = 1;
+	if ((rc = mdb_txn_begin(parent->t_store->s_env, parent->t_txn, 0,
+	    &t->t_txn))) {
+		free(t);
+		return store_lmdb_err(rc);
+	}
+	*out = t;
+	return EMBER_OK;
+}
+
+int
 store_txn_commit(struct store_txn *t)
 {
 	int rc = mdb_txn_commit(t->t_txn);

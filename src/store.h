@@ -94,6 +94,15 @@ void store_close(struct store *s);
 int store_txn_begin(struct store *s, int write, struct store_txn **out);
 
 /*
+ * Begin a transaction nested in write transaction parent (a FHIR
+ * transaction Bundle runs each entry in one).  Its changes become part
+ * of the parent when it commits and vanish when it aborts; the parent
+ * must not be used until the child has ended.  Returns as
+ * store_txn_begin().
+ */
+int store_txn_begin_child(struct store_txn *parent, struct store_txn **out);
+
+/*
  * Commit and free the transaction.  Returns EMBER_OK; EMBER_EFULL when
  * the map is full; EMBER_ESTORE otherwise (the transaction is aborted and
  * freed on failure too).

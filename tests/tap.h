@@ -26,6 +26,11 @@ tap_plan(int n)
 	fflush(stdout);
 }
 
+static inline void tap_diag(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static inline int tap_ok(int cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static inline void
 tap_diag(const char *fmt, ...)
 {

@@ -108,7 +108,11 @@ static const struct {
 	{ "GET", "/fhir/Patient/p1/_history?_count=abc", NULL, NULL, NULL, NULL,
 	  400, "_count must be a non-negative integer" },
 	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
-	  "{\"resourceType\":\"Bundle\"}", 501, "not implemented yet" },
+	  "{\"resourceType\":\"Bundle\"}", 400,
+	  "Bundle.type must be batch or transaction" },
+	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
+	  "{\"resourceType\":\"Bundle\",\"type\":\"batch\"}", 200,
+	  "\"type\":\"batch-response\",\"entry\":[]" },
 };
 
 int

@@ -1,0 +1,652 @@
+/*
+ * bundle.c: batch and transaction Bundles; see bundle.h.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "bundle.h"
+#include "cond.h"
+#include "crud.h"
+#include "date.h"
+#include "error.h"
+#include "http.h"
+#include "json.h"
+#include "outcome.h"
+#include "rest.h"
+#include "server.h"
+#include "store.h"
+
+#define BUNDLE_KEY_MAX	140	/* "Type/id" */
+#define BUNDLE_CACHE	64	/* conditional references remembered */
+
+enum bundle_order { ORDER_DELETE, ORDER_POST, ORDER_PUT, ORDER_GET };
+
+struct bundle_entry {
+	cJSON		*be_resource;		/* borrowed from the Bundle */
+	const char	*be_method;
+	const char	*be_url;
+	const char	*be_full_url;
+	const char	*be_if_match;
+	const char	*be_if_none_match;
+	const char	*be_if_none_exist;
+	const char	*be_if_modified_since;
+	int		 be_order;		/* enum bundle_order */
+	char		 be_key[BUNDLE_KEY_MAX];/* identity: "Type/id" */
+	char		 be_id[65];		/* id assigned to a POST */
+	int		 be_status;
+	struct buf	 be_result;		/* the response entry JSON */
+};
+
+/* A resolved conditional reference. */
+struct bundle_cached {
+	char	*bc_criteria;
+	char	 bc_key[BUNDLE_KEY_MAX];
+};
+
+struct bundle {
+	struct server		*b_srv;
+	struct server_version	*b_sv;
+	const char		*b_base;
+	int			 b_transaction;
+	int			 b_return;
+	struct bundle_entry	*b_entries;
+	size_t			 b_n;
+	struct store_txn	*b_txn;		/* the transaction's */
+	struct bundle_cached	 b_cache[BUNDLE_CACHE];
+	size_t			 b_ncache;
+	/* The failure, for an OperationOutcome. */
+	int			 b_fail_status;
+	char			 b_fail_code[32];
+	char			 b_diag[1024];
+};
+
+static int
+bundle_fail(struct bundle *b, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+bundle_fail(struct bundle *b, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->b_diag, sizeof(b->b_diag), fmt, ap);
+	va_end(ap);
+	b->b_fail_status = status;
+	snprintf(b->b_fail_code, sizeof(b->b_fail_code), "%s", code);
+	return EMBER_EINVAL;
+}
+
+/* The type part of a request url ("Patient", "Patient/1", "Patient?x"). */
+static size_t
+bundle_url_type(const char *url, const char *base, const char **type)
+{
+	size_t blen = strlen(base), n = 0;
+
+	if (strncmp(url, base, blen) == 0 && url[blen] == '/')
+		url += blen + 1;
+	while (url[n] && url[n] != '/' && url[n] != '?')
+		n++;
+	*type = url;
+	return n;
+}
+
+/* Read the entries and check what can be checked before running them. */
+static int
+bundle_read_entries(struct bundle *b, cJSON *bundle)
+{
+	const cJSON		*entries, *e, *rq;
+	struct bundle_entry	*be;
+	size_t			 i = 0, j;
+	int			 n;
+
+	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	if (entries != NULL && !cJSON_IsArray(entries))
+		return bundle_fail(b, 400, "structure", "Bundle.entry must be "
+		    "an array");
+	n = cJSON_GetArraySize(entries);
+	if ((size_t)n > b->b_srv->srv_conf.cf_max_entries)
+		return bundle_fail(b, 413, "too-long", "the Bundle has %d "
+		    "entries; the limit is %u", n,
+		    b->b_srv->srv_conf.cf_max_entries);
+	if (n == 0)
+		return EMBER_OK;
+	if ((b->b_entries = calloc((size_t)n, sizeof(*b->b_entries))) == NULL)
+		return EMBER_ENOMEM;
+	b->b_n = (size_t)n;
+	cJSON_ArrayForEach(e, entries) {
+		be = &b->b_entries[i];
+		rq = cJSON_GetObjectItemCaseSensitive(e, "request");
+		be->be_method = json_string(rq, "method");
+		be->be_url = json_string(rq, "url");
+		be->be_if_match = json_string(rq, "ifMatch");
+		be->be_if_none_match = json_string(rq, "ifNoneMatch");
+		be->be_if_none_exist = json_string(rq, "ifNoneExist");
+		be->be_if_modified_since = json_string(rq, "ifModifiedSince");
+		be->be_full_url = json_string(e, "fullUrl");
+		be->be_resource = cJSON_GetObjectItemCaseSensitive(e,
+		    "resource");
+		if (be->be_method == NULL || be->be_url == NULL)
+			return bundle_fail(b, 400, "required", "entry %zu: "
+			    "request.method and request.url are required", i);
+		if (strcmp(be->be_method, "DELETE") == 0)
+			be->be_order = ORDER_DELETE;
+		else if (strcmp(be->be_method, "POST") == 0)
+			be->be_order = ORDER_POST;
+		else if (strcmp(be->be_method, "PUT") == 0 ||
+		    strcmp(be->be_method, "PATCH") == 0)
+			be->be_order = ORDER_PUT;
+		else if (strcmp(be->be_method, "GET") == 0 ||
+		    strcmp(be->be_method, "HEAD") == 0)
+			be->be_order = ORDER_GET;
+		else
+			return bundle_fail(b, 400, "value", "entry %zu: "
+			    "method \"%s\" is not a Bundle method", i,
+			    be->be_method);
+		if ((be->be_order == ORDER_POST || be->be_order == ORDER_PUT) &&
+		    !cJSON_IsObject(be->be_resource))
+			return bundle_fail(b, 400, "required", "entry %zu: %s "
+			    "needs a resource", i, be->be_method);
+		if (be->be_order == ORDER_POST && be->be_url[0] == '\0')
+			return bundle_fail(b, 400, "value", "entry %zu: empty "
+			    "request.url", i);
+		/* fullUrls identify entries: no two alike. */
+		for (j = 0; b->b_transaction && be->be_full_url && j < i; j++)
+			if (b->b_entries[j].be_full_url != NULL &&
+			    strcmp(b->b_entries[j].be_full_url,
+			    be->be_full_url) == 0 &&
+			    be->be_order != ORDER_GET &&
+			    b->b_entries[j].be_order != ORDER_GET)
+				return bundle_fail(b, 400, "duplicate", "entries "
+				    "%zu and %zu have the same fullUrl %s", j,
+				    i, be->be_full_url);
+		i++;
+	}
+	return EMBER_OK;
+}
+
+/* Match criteria for type in the Bundle's transaction. */
+static int
+bundle_match(struct bundle *b, const char *type, size_t tlen,
+    const char *criteria, struct cond_result *cr, char *err, size_t errsz)
+{
+	struct store_txn	*t = b->b_txn;
+	int			 rc;
+
+	if (t == NULL && (rc = store_txn_begin(b->b_sv->svv_store, 0, &t)))
+		return rc;
+	rc = cond_match(t, type, tlen, criteria, strlen(criteria), 1, cr, err,
+	    errsz);
+	if (t != b->b_txn)
+		store_txn_abort(t);
+	return rc;
+}
+
+/* Fill key with "Type/id" of the single match, or explain. */
+static int
+bundle_match_one(struct bundle *b, size_t i, const char *type, size_t tlen,
+    const char *criteria, char *key, int *found)
+{
+	struct cond_result	 cr = { 0, NULL, 0 };
+	struct store_txn	*t = b->b_txn;
+	struct store_row	 row;
+	char			 err[512];
+	int			 rc;
+
+	*found = 0;
+	if ((rc = bundle_match(b, type, tlen, criteria, &cr, err,
+	    sizeof(err))))
+		return rc == EMBER_EINVAL ? bundle_fail(b, 400, "invalid",
+		    "entry %zu: %s", i, err) : rc;
+	if (cr.cr_count > 1) {
+		cond_result_free(&cr);
+		return bundle_fail(b, 412, "multiple-matches", "entry %zu: "
+		    "%.*s?%s matches %zu resources", i, (int)tlen, type,
+		    criteria, cr.cr_count);
+	}
+	if (cr.cr_count == 1) {
+		if (t == NULL &&
+		    (rc = store_txn_begin(b->b_sv->svv_store, 0, &t)))
+			goto done;
+		if ((rc = store_row(t, cr.cr_rids[0], &row)) == EMBER_OK) {
+			snprintf(key, BUNDLE_KEY_MAX, "%.*s",
+			    (int)row.sr_key_len, row.sr_key);
+			*found = 1;
+		}
+		if (t != b->b_txn)
+			store_txn_abort(t);
+	}
+done:
+	cond_result_free(&cr);
+	return rc;
+}
+
+/*
+ * Give every entry its identity before any runs: POSTs a new id (or the
+ * match of ifNoneExist), PUTs the id of their url or of their criteria's
+ * match.  Transactions only: a batch's entries are independent.
+ */
+static int
+bundle_assign(struct bundle *b)
+{
+	struct bundle_entry	*be;
+	const char		*type, *q, *body_id;
+	char			 id[23];
+	size_t			 i, j, tlen;
+	int			 rc, found;
+
+	for (i = 0; i < b->b_n; i++) {
+		be = &b->b_entries[i];
+		tlen = bundle_url_type(be->be_url, b->b_base, &type);
+		if (tlen == 0 || tlen > 64)
+			continue;	/* routing will answer it */
+		q = strchr(be->be_url, '?');
+		if (be->be_order == ORDER_POST) {
+			if (be->be_if_none_exist != NULL) {
+				for (j = 0; j < i; j++)
+					if (b->b_entries[j].be_order ==
+					    ORDER_POST &&
+					    b->b_entries[j].be_if_none_exist &&
+					    strcmp(b->b_entries[j].be_url,
+					    be->be_url) == 0 &&
+					    strcmp(b->b_entries[j].
+					    be_if_none_exist,
+					    be->be_if_none_exist) == 0)
+						return bundle_fail(b, 400,
+						    "duplicate", "entries %zu "
+						    "and %zu are the same "
+						    "conditional create", j, i);
+				if ((rc = bundle_match_one(b, i, type, tlen,
+				    be->be_if_none_exist, be->be_key, &found)))
+					return rc;
+				if (found)
+					continue;
+			}
+			if ((rc = crud_new_id(id)))
+				return rc;
+			memcpy(be->be_id, id, sizeof(id));
+			snprintf(be->be_key, sizeof(be->be_key), "%.*s/%s",
+			    (int)tlen, type, id);
+		} else if (be->be_order == ORDER_PUT && q != NULL &&
+		    strcmp(be->be_method, "PUT") == 0) {
+			if ((rc = bundle_match_one(b, i, type, tlen, q + 1,
+			    be->be_key, &found)))
+				return rc;
+			if (found)
+				continue;
+			/* No match: created under the body's id or a new
+			 * one, which the entry's body is given now. */
+			body_id = json_string(be->be_resource, "id");
+			if (body_id == NULL) {
+				if ((rc = crud_new_id(id)) ||
+				    (rc = json_set_string(be->be_resource, "id",
+				    id)))
+					return rc;
+				body_id = id;
+			}
+			snprintf(be->be_key, sizeof(be->be_key), "%.*s/%s",
+			    (int)tlen, type, body_id);
+		} else if (be->be_order == ORDER_PUT) {
+			snprintf(be->be_key, sizeof(be->be_key), "%s",
+			    be->be_url + (strncmp(be->be_url, b->b_base,
+			    strlen(b->b_base)) == 0 ? strlen(b->b_base) + 1 :
+			    0));
+		}
+	}
+	return EMBER_OK;
+}
+
+/* The identity of a fullUrl, or NULL. */
+static const char *
+bundle_lookup(const struct bundle *b, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < b->b_n; i++)
+		if (b->b_entries[i].be_full_url != NULL &&
+		    b->b_entries[i].be_key[0] != '\0' &&
+		    strcmp(b->b_entries[i].be_full_url, ref) == 0)
+			return b->b_entries[i].be_key;
+	return NULL;
+}
+
+/* Resolve a conditional reference "Type?criteria" (cached). */
+static int
+bundle_conditional_ref(struct bundle *b, size_t i, const char *ref,
+    char *key)
+{
+	const char	*q = strchr(ref, '?');
+	size_t		 k;
+	int		 rc, found;
+
+	for (k = 0; k < b->b_ncache; k++)
+		if (strcmp(b->b_cache[k].bc_criteria, ref) == 0) {
+			memcpy(key, b->b_cache[k].bc_key, BUNDLE_KEY_MAX);
+			return EMBER_OK;
+		}
+	if ((rc = bundle_match_one(b, i, ref, (size_t)(q - ref), q + 1, key,
+	    &found)))
+		return rc;
+	if (!found)
+		return bundle_fail(b, 404, "not-found", "entry %zu: conditional "
+		    "reference %s matches no resource", i, ref);
+	if (b->b_ncache < BUNDLE_CACHE &&
+	    (b->b_cache[b->b_ncache].bc_criteria = strdup(ref)) != NULL) {
+		memcpy(b->b_cache[b->b_ncache].bc_key, key, BUNDLE_KEY_MAX);
+		b->b_ncache++;
+	}
+	return EMBER_OK;
+}
+
+/*
+ * Rewrite, in entry i's resource, every string that is the fullUrl of an
+ * entry (references, uris) and every conditional reference.
+ */
+static int
+bundle_rewrite(struct bundle *b, size_t i, cJSON *node)
+{
+	const char	*to, *v;
+	char		 key[BUNDLE_KEY_MAX];
+	cJSON		*c;
+	int		 rc;
+
+	for (c = node->child; c != NULL; c = c->next) {
+		if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
+			if ((rc = bundle_rewrite(b, i, c)))
+				return rc;
+			continue;
+		}
+		if (!cJSON_IsString(c) || (v = c->valuestring) == NULL)
+			continue;
+		if (b->b_transaction && (to = bundle_lookup(b, v)) != NULL) {
+			if (cJSON_SetValuestring(c, to) == NULL)
+				return EMBER_ENOMEM;
+			continue;
+		}
+		if (c->string == NULL || strcmp(c->string, "reference") != 0)
+			continue;
+		if (strncmp(v, "urn:uuid:", 9) == 0 ||
+		    strncmp(v, "urn:oid:", 8) == 0) {
+			if (b->b_transaction)
+				return bundle_fail(b, 404, "not-found", "entry "
+				    "%zu: reference %s names no entry of the "
+				    "Bundle", i, v);
+			continue;
+		}
+		if (strchr(v, '?') != NULL && strstr(v, "://") == NULL &&
+		    v[0] != '#') {
+			if ((rc = bundle_conditional_ref(b, i, v, key)))
+				return rc;
+			if (cJSON_SetValuestring(c, key) == NULL)
+				return EMBER_ENOMEM;
+		}
+	}
+	return EMBER_OK;
+}
+
+/* Copy a header value of rs into out (empty if absent). */
+static void
+bundle_header(const struct rest_response *rs, const char *name, char *out,
+    size_t outsz)
+{
+	const char	*p = rs->rs_headers.data, *end = p + rs->rs_headers.len;
+	const char	*eol;
+	size_t		 n = strlen(name);
+
+	out[0] = '\0';
+	for (; p != NULL && p < end; p = eol + 2) {
+		if ((eol = strstr(p, "\r\n")) == NULL)
+			return;
+		if ((size_t)(eol - p) > n + 2 && strncasecmp(p, name, n) == 0 &&
+		    p[n] == ':') {
+			snprintf(out, outsz, "%.*s", (int)(eol - p - n - 2),
+			    p + n + 2);
+			return;
+		}
+	}
+}
+
+/* Run one entry through the ordinary handlers; record its result. */
+static int
+bundle_run_entry(struct bundle *b, size_t i)
+{
+	struct bundle_entry	*be = &b->b_entries[i];
+	struct rest_request	 rq;
+	struct rest_response	 rs;
+	struct rest_ctx		 cx;
+	struct buf		 body = BUF_INIT;
+	const char		*p;
+	char			 loc[1400], etag[64], inst[DATE_INSTANT_LEN];
+	size_t			 len;
+	int			 rc, with_resource;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.rq_method = be->be_method;
+	rq.rq_uri = be->be_url;
+	rq.rq_content_type = b->b_sv->svv_desc->vd_json_mime;
+	rq.rq_if_match = be->be_if_match;
+	rq.rq_if_none_match = be->be_if_none_match;
+	rq.rq_if_modified_since = be->be_if_modified_since;
+	rq.rq_if_none_exist = be->be_if_none_exist;
+	if (be->be_resource != NULL) {
+		if ((rc = json_write(&body, be->be_resource, 0)))
+			return rc;
+		rq.rq_body = body.data;
+		rq.rq_body_len = body.len;
+	}
+	memset(&cx, 0, sizeof(cx));
+	cx.cx_server = b->b_srv;
+	cx.cx_v = b->b_sv;
+	cx.cx_rq = &rq;
+	cx.cx_rs = &rs;
+	cx.cx_parent = b->b_txn;
+	cx.cx_query = "";
+	snprintf(cx.cx_base, sizeof(cx.cx_base), "%s", b->b_base);
+	if (be->be_id[0] != '\0') {
+		cx.cx_id_len = strlen(be->be_id);
+		memcpy(cx.cx_id, be->be_id, cx.cx_id_len + 1);
+	}
+	memset(&rs, 0, sizeof(rs));
+	be->be_status = rest_entry(&cx, be->be_url, strlen(be->be_url));
+	rest_response_body(&rs, &p, &len);
+
+	bundle_header(&rs, "Location", loc, sizeof(loc));
+	bundle_header(&rs, "ETag", etag, sizeof(etag));
+	with_resource = be->be_status < 300 && len > 0 &&
+	    (be->be_order == ORDER_GET ||
+	    b->b_return == BUNDLE_RETURN_REPRESENTATION);
+	buf_puts(&be->be_result, "{");
+	if (with_resource) {
+		buf_puts(&be->be_result, "\"resource\":");
+		buf_append(&be->be_result, p, len);
+		buf_putc(&be->be_result, ',');
+	}
+	buf_printf(&be->be_result, "\"response\":{\"status\":\"%d\"",
+	    be->be_status);
+	if (loc[0]) {
+		buf_puts(&be->be_result, ",\"location\":\"");
+		buf_json_escape(&be->be_result, loc, strlen(loc));
+		buf_putc(&be->be_result, '"');
+	}
+	if (etag[0]) {
+		buf_puts(&be->be_result, ",\"etag\":\"");
+		buf_json_escape(&be->be_result, etag, strlen(etag));
+		buf_putc(&be->be_result, '"');
+	}
+	if (rs.rs_last_updated != 0) {
+		date_format_instant(rs.rs_last_updated, inst);
+		buf_printf(&be->be_result, ",\"lastModified\":\"%s\"", inst);
+	}
+	if (len > 0 && (be->be_status >= 400 ||
+	    (b->b_return == BUNDLE_RETURN_OUTCOME && !with_resource &&
+	    len > 27 && memcmp(p, "{\"resourceType\":\"Operation", 26) == 0))) {
+		buf_puts(&be->be_result, ",\"outcome\":");
+		buf_append(&be->be_result, p, len);
+	}
+	buf_puts(&be->be_result, "}}");
+
+	if (be->be_status >= 400 && b->b_transaction) {
+		cJSON *oo = cJSON_ParseWithLength(p, len);
+		const cJSON *issue = cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0);
+		const char *code = json_string(issue, "code");
+		const char *diag = json_string(issue, "diagnostics");
+
+		bundle_fail(b, be->be_status, code ? code : "processing",
+		    "entry %zu (%s %s) failed: %s", i, be->be_method,
+		    be->be_url, diag ? diag : "");
+		cJSON_Delete(oo);
+		rc = EMBER_EINVAL;
+	} else
+		rc = buf_error(&be->be_result);
+	rest_response_free(&rs);
+	buf_free(&body);
+	return rc;
+}
+
+static int
+bundle_execute(struct bundle *b)
+{
+	size_t	i;
+	int	order, rc;
+
+	for (order = ORDER_DELETE; order <= ORDER_GET; order++)
+		for (i = 0; i < b->b_n; i++) {
+			if (b->b_entries[i].be_order != order)
+				continue;
+			if ((rc = bundle_run_entry(b, i)))
+				return rc;
+		}
+	return EMBER_OK;
+}
+
+static int
+bundle_response(struct bundle *b, struct buf *out)
+{
+	char	id[23];
+	size_t	i;
+	int	rc;
+
+	if ((rc = crud_new_id(id)))
+		return rc;
+	buf_printf(out, "{\"resourceType\":\"Bundle\",\"id\":\"%s\","
+	    "\"type\":\"%s\",\"entry\":[", id, b->b_transaction ?
+	    "transaction-response" : "batch-response");
+	for (i = 0; i < b->b_n; i++) {
+		if (i > 0)
+			buf_putc(out, ',');
+		buf_append(out, b->b_entries[i].be_result.data,
+		    b->b_entries[i].be_result.len);
+	}
+	buf_puts(out, "]}");
+	return buf_error(out);
+}
+
+int
+bundle_run(struct server *srv, struct server_version *sv, const char *base,
+    cJSON *bundle, int ret, struct buf *out, int *status)
+{
+	struct bundle	 b;
+	const char	*type;
+	size_t		 i;
+	int		 rc;
+
+	memset(&b, 0, sizeof(b));
+	b.b_srv = srv;
+	b.b_sv = sv;
+	b.b_base = base;
+	b.b_return = ret;
+	type = json_string(bundle, "type");
+	if (json_string(bundle, "resourceType") == NULL ||
+	    strcmp(json_string(bundle, "resourceType"), "Bundle") != 0) {
+		rc = bundle_fail(&b, 400, "invalid", "POST to the base takes a "
+		    "Bundle");
+	} else if (type == NULL || (strcmp(type, "transaction") != 0 &&
+	    strcmp(type, "batch") != 0)) {
+		rc = bundle_fail(&b, 400, "invalid", "Bundle.type must be "
+		    "batch or transaction, not \"%s\"", type ? type : "");
+	} else {
+		b.b_transaction = strcmp(type, "transaction") == 0;
+		rc = bundle_read_entries(&b, bundle);
+	}
+	if (rc == EMBER_OK && b.b_transaction &&
+	    (rc = store_txn_begin(sv->svv_store, 1, &b.b_txn)))
+		bundle_fail(&b, outcome_status(rc), "exception", "cannot begin "
+		    "the transaction: %s", ember_strerror(rc));
+	if (rc == EMBER_OK && b.b_transaction)
+		rc = bundle_assign(&b);
+	for (i = 0; rc == EMBER_OK && i < b.b_n; i++)
+		if (b.b_entries[i].be_resource != NULL)
+			rc = bundle_rewrite(&b, i, b.b_entries[i].be_resource);
+	if (rc == EMBER_OK)
+		rc = bundle_execute(&b);
+	if (rc == EMBER_OK && b.b_txn != NULL) {
+		rc = store_txn_commit(b.b_txn);
+		b.b_txn = NULL;
+		if (rc)
+			bundle_fail(&b, outcome_status(rc), "exception",
+			    "the transaction could not be committed: %s",
+			    ember_strerror(rc));
+	}
+	store_txn_abort(b.b_txn);
+	if (rc == EMBER_OK) {
+		*status = 200;
+		rc = bundle_response(&b, out);
+	} else {
+		if (b.b_fail_status == 0)
+			bundle_fail(&b, outcome_status(rc), outcome_issue_code(rc),
+			    "%s", ember_strerror(rc));
+		*status = b.b_fail_status;
+		rc = outcome_write(out, "error", b.b_fail_code, b.b_diag);
+	}
+	for (i = 0; i < b.b_n; i++)
+		buf_free(&b.b_entries[i].be_result);
+	for (i = 0; i < b.b_ncache; i++)
+		free(b.b_cache[i].bc_criteria);
+	free(b.b_entries);
+	return rc;
+}
+
+int
+bundle_handle(struct rest_ctx *cx)
+{
+	const struct rest_request *rq = cx->cx_rq;
+	struct buf	 out = BUF_INIT;
+	cJSON		*bundle = NULL;
+	char		 err[256];
+	int		 rc, status, ret = BUNDLE_RETURN_MINIMAL;
+
+	if (rq->rq_content_type == NULL ||
+	    strncmp(rq->rq_content_type, "application/", 12) != 0 ||
+	    strstr(rq->rq_content_type, "json") == NULL)
+		return rest_fail(cx, EMBER_EMEDIA, "POST to the base takes a "
+		    "Bundle as %s", cx->cx_v->svv_desc->vd_json_mime);
+	if (rq->rq_body == NULL || rq->rq_body_len == 0)
+		return rest_fail(cx, EMBER_EINVAL, "the request has no body");
+	if ((rc = json_parse(rq->rq_body, rq->rq_body_len,
+	    cx->cx_server->srv_conf.cf_max_depth, &bundle, err, sizeof(err))))
+		return rest_fail(cx, rc, "invalid JSON: %s", err);
+	if (rq->rq_prefer != NULL) {
+		if (strstr(rq->rq_prefer, "return=representation"))
+			ret = BUNDLE_RETURN_REPRESENTATION;
+		else if (strstr(rq->rq_prefer, "return=OperationOutcome"))
+			ret = BUNDLE_RETURN_OUTCOME;
+	}
+	rc = bundle_run(cx->cx_server, cx->cx_v, cx->cx_base, bundle, ret, &out,
+	    &status);
+	cJSON_Delete(bundle);
+	if (rc) {
+		buf_free(&out);
+		return rest_fail(cx, rc, "cannot answer the Bundle");
+	}
+	rc = rest_json_body(cx, status, &out);
+	buf_free(&out);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * bundle.h: batch and transaction Bundles, POST [base] (prefix bundle_).
+ *
+ * A transaction is one LMDB write transaction: every entry runs in a
+ * transaction nested in it, so entries see each other's writes and the
+ * whole Bundle commits or leaves the store exactly as it was.  Entries
+ * run in the order http.html gives (DELETE, POST, PUT/PATCH, GET/HEAD)
+ * through the same handlers as single requests.  Before any entry runs,
+ * every POST gets its id, conditional creates and updates are resolved,
+ * and every reference to an entry's fullUrl (urn:uuid:, urn:oid: or a
+ * URL) and every conditional reference (Type?criteria) in the Bundle's
+ * resources is rewritten to Type/id.  A batch runs each entry on its own.
+ */
+#ifndef EMBER_BUNDLE_H
+#define EMBER_BUNDLE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct buf;
+struct rest_ctx;
+struct server;
+struct server_version;
+
+/* Answer POST [base] with a batch or transaction Bundle body. */
+int bundle_handle(struct rest_ctx *cx);
+
+/* What a Bundle's response entries carry besides status and headers. */
+enum bundle_return {
+	BUNDLE_RETURN_MINIMAL = 0,
+	BUNDLE_RETURN_REPRESENTATION,
+	BUNDLE_RETURN_OUTCOME
+};
+
+/*
+ * Process bundle (a parsed batch or transaction Bundle, rewritten in
+ * place) against version sv of srv; base is the absolute base URL.
+ * On return *status is the HTTP status and out holds the response: a
+ * batch-response or transaction-response Bundle (status 200), or an
+ * OperationOutcome naming the failing entry (a failed transaction:
+ * nothing was stored).  Returns EMBER_OK, or EMBER_ENOMEM when no answer
+ * could be built.
+ */
+int bundle_run(struct server *srv, struct server_version *sv,
+    const char *base, cJSON *bundle, int ret, struct buf *out, int *status);
+
+#endif /* EMBER_BUNDLE_H */

@@ -1,0 +1,1 @@
+# tests/bench/local.mk: `make bench` (never part of make check).

@@ -1,0 +1,132 @@
+#!/bin/bash
+# http-bundle.sh: batch and transaction Bundles (POST [base]): processing
+# order, urn:uuid identities and reference rewriting, conditional
+# references and creates, all-or-nothing transactions, per-entry batch
+# results, the entry limit.
+. "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
+start_server "max_entries = 600"
+CT='Content-Type: application/fhir+json'
+
+post_bundle() { req POST "" -H "$CT" --data-binary "@$1" "${@:2}"; }
+
+# A transaction: Patient and Observation by urn:uuid, a conditional
+# reference to an example Organization, a conditional create that
+# matches, a DELETE and a GET of the deleted resource's type.
+cat > "$TMP/t1.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:0b7e6f8a-0000-4000-8000-000000000001",
+  "resource":{"resourceType":"Patient","identifier":[{"system":"urn:t","value":"p1"}],
+   "managingOrganization":{"reference":"Organization?_id=ember-health"},
+   "link":[{"other":{"reference":"urn:uuid:0b7e6f8a-0000-4000-8000-000000000003"},"type":"seealso"}]},
+  "request":{"method":"POST","url":"Patient"}},
+ {"fullUrl":"urn:uuid:0b7e6f8a-0000-4000-8000-000000000002",
+  "resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},
+   "subject":{"reference":"urn:uuid:0b7e6f8a-0000-4000-8000-000000000001"},"valueQuantity":{"value":1.50,"unit":"kg"}},
+  "request":{"method":"POST","url":"Observation"}},
+ {"fullUrl":"urn:uuid:0b7e6f8a-0000-4000-8000-000000000003",
+  "resource":{"resourceType":"Patient","id":"t1-put"},
+  "request":{"method":"PUT","url":"Patient/t1-put"}},
+ {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:t","value":"p4"}]},
+  "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:t|p4"}},
+ {"request":{"method":"DELETE","url":"Patient/dubois"}},
+ {"request":{"method":"GET","url":"Patient/example"}}
+]}
+JSON
+post_bundle "$TMP/t1.json"
+is "$STATUS $(jqb .type)" "200 transaction-response" "transaction: 200 transaction-response"
+is "$(jqb '[.entry[].response.status] | join(",")')" "201,201,201,201,200,200" "entry statuses in request order"
+pat=$(jqb '.entry[0].response.location' | sed 's|.*/fhir/||; s|/_history/.*||')
+obs=$(jqb '.entry[1].response.location' | sed 's|.*/fhir/||; s|/_history/.*||')
+is "$(jqb '.entry[5].resource.id')" example "GET entry carries its resource"
+is "$(jqb '.entry[0].response.etag')" 'W/"1"' "entry etag"
+lm0=$(jqb '.entry[0].response.lastModified')
+req GET "/$(jqb '.entry[0].response.location' | sed 's|.*/fhir/||')"
+is "$(jqb .meta.lastUpdated)" "$lm0" "entry lastModified is the version's lastUpdated"
+req GET "/$obs"
+is "$(jqb .subject.reference)" "$pat" "urn:uuid reference rewritten to the Patient's Type/id"
+ok "$(grep -q '"value":1.50' "$BODY"; echo $?)" "decimal kept through the transaction"
+req GET "/$pat"
+is "$(jqb .managingOrganization.reference)" "Organization/ember-health" "conditional reference resolved"
+is "$(jqb '.link[0].other.reference')" "Patient/t1-put" "reference to a PUT entry's fullUrl rewritten"
+req GET /Patient/dubois
+is "$STATUS" 410 "DELETE entry applied"
+
+# ifNoneExist matching an existing resource: 200, nothing new.
+cat > "$TMP/t2.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","identifier":[{"system":"urn:t","value":"p1"}]},
+  "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:t|p1"}},
+ {"resource":{"resourceType":"Observation","status":"final","code":{"text":"y"},"subject":{"reference":"urn:uuid:a"}},
+  "request":{"method":"POST","url":"Observation"}}]}
+JSON
+post_bundle "$TMP/t2.json"
+is "$(jqb '[.entry[].response.status] | join(",")')" "200,201" "conditional create matched: 200, the Observation created"
+obs2=$(jqb '.entry[1].response.location' | sed 's|.*/fhir/||; s|/_history/.*||')
+req GET "/$obs2"
+is "$(jqb .subject.reference)" "$pat" "a reference to the matched conditional create points at the match"
+
+# A failing transaction stores nothing and names the entry.
+{
+	printf '{"resourceType":"Bundle","type":"transaction","entry":['
+	for i in $(seq 0 499); do
+		printf '{"resource":{"resourceType":"Patient","identifier":[{"system":"urn:bulk","value":"%d"}]},"request":{"method":"POST","url":"Patient"}},' "$i"
+	done
+	printf '{"resource":{"resourceType":"Patient","id":"x"},"request":{"method":"PUT","url":"Patient/y"}}]}'
+} > "$TMP/t3.json"
+req GET '/_history?_count=1'
+before=$(jqb '.entry[0].fullUrl')
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" stats > "$TMP/stats.before"
+post_bundle "$TMP/t3.json"
+is "$STATUS" 400 "transaction whose entry 500 fails: 400"
+is "$(jqb '.issue[0].diagnostics' | cut -c1-32)" "entry 500 (PUT Patient/y) failed" "the OperationOutcome names entry 500"
+req GET '/_history?_count=1'
+is "$(jqb '.entry[0].fullUrl')" "$before" "nothing was written"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" stats > "$TMP/stats.after"
+is "$(cat "$TMP/stats.after")" "$(cat "$TMP/stats.before")" "store counts unchanged"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" check > "$TMP/check.out"
+is "$?" 0 "emberctl check after the failed transaction: no problem"
+
+# A batch: entries succeed or fail alone.
+cat > "$TMP/b1.json" <<'JSON'
+{"resourceType":"Bundle","type":"batch","entry":[
+ {"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+ {"resource":{"resourceType":"Patient","id":"x"},"request":{"method":"PUT","url":"Patient/y"}},
+ {"request":{"method":"GET","url":"Patient/nope"}},
+ {"request":{"method":"GET","url":"Patient/example"}}]}
+JSON
+post_bundle "$TMP/b1.json"
+is "$STATUS $(jqb .type)" "200 batch-response" "batch: 200 batch-response"
+is "$(jqb '[.entry[].response.status] | join(",")')" "201,400,404,200" "batch entries fail alone"
+is "$(jqb '.entry[1].response.outcome.resourceType')" OperationOutcome "a failed batch entry carries its outcome"
+
+# Prefer: return=representation puts resources in the response.
+cat > "$TMP/t4.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Patient","gender":"other"},"request":{"method":"POST","url":"Patient"}}]}
+JSON
+post_bundle "$TMP/t4.json" -H 'Prefer: return=representation'
+is "$(jqb '.entry[0].resource.gender') $(jqb '.entry[0].resource.meta.versionId')" "other 1" "return=representation"
+
+# Errors: limit, duplicates, unresolved references, wrong types.
+{
+	printf '{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/example"}}'
+	for i in $(seq 2 601); do printf ',{"request":{"method":"GET","url":"Patient/example"}}'; done
+	printf ']}'
+} > "$TMP/big.json"
+post_bundle "$TMP/big.json"
+is "$STATUS" 413 "601 entries over max_entries 600: 413"
+while IFS=$'\t' read -r want body; do
+	req POST "" -H "$CT" --data-binary "$body"
+	is "$STATUS" "$want" "$body: $want"
+done <<'TABLE'
+400	{"resourceType":"Bundle","type":"collection"}
+400	{"resourceType":"Patient"}
+400	{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=a|b"}},{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=a|b"}}]}
+404	{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"z"},"subject":{"reference":"urn:uuid:missing"}},"request":{"method":"POST","url":"Observation"}}]}
+404	{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"z"},"subject":{"reference":"Patient?identifier=urn:none|0"}},"request":{"method":"POST","url":"Observation"}}]}
+400	{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient"},"request":{"method":"FETCH","url":"Patient"}}]}
+404	{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Unicorn"},"request":{"method":"POST","url":"Unicorn"}}]}
+400	{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:d","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},{"fullUrl":"urn:uuid:d","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}
+TABLE
+
+finish
