@@ -9,25 +9,35 @@ MODS=/usr/lib/apache2/modules
 [ -f "$MODS/mod_fcgid.so" ] || skip_all "mod_fcgid not installed (libapache2-mod-fcgid)"
 need "$CURL" "$JQ"
 
-ROOT=$TMP/apache
-DATA=$TMP/data
-mkdir -p "$ROOT/logs" "$ROOT/state/fcgid" "$DATA"
-cat > "$TMP/ember.conf" <<CONF
-data_dir = $DATA
-tables_dir = $EMBER_BUILDDIR/schemas
-CONF
-EMBER_CONF=$TMP/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$EMBER_SRCDIR/examples/r4" >/dev/null
-
-# Apache refuses to serve as root; it then runs workers as www-data, who
-# must be able to use the data and state folders.
+# Apache refuses to serve as root; it then runs its workers as www-data,
+# who may not be able to enter the build tree (a clone in /root is mode
+# 0700).  So as root everything Apache touches lives in a folder of its
+# own under /tmp: the worker binary, the tables, the data and the state.
 user=$(id -un)
 group=$(id -gn)
+FCGI=$EMBER_BUILDDIR/fcgi/ember.fcgi
+TABLES=$EMBER_BUILDDIR/schemas
+WORLD=$TMP
 if [ "$(id -u)" = 0 ]; then
 	user=www-data
 	group=www-data
-	chown -R www-data:www-data "$DATA" "$ROOT/state"
-	chmod 755 "$TMP"
+	WORLD=$(mktemp -d /tmp/ember-apache.XXXXXX)
+	chmod 755 "$WORLD"
+	mkdir -p "$WORLD/bin" "$WORLD/tables"
+	cp "$FCGI" "$WORLD/bin/"
+	cp "$TABLES"/*.tables "$WORLD/tables/"
+	FCGI=$WORLD/bin/ember.fcgi
+	TABLES=$WORLD/tables
 fi
+ROOT=$WORLD/apache
+DATA=$WORLD/data
+mkdir -p "$ROOT/logs" "$ROOT/state/fcgid" "$DATA"
+cat > "$WORLD/ember.conf" <<CONF
+data_dir = $DATA
+tables_dir = $TABLES
+CONF
+EMBER_CONF=$WORLD/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$EMBER_SRCDIR/examples/r4" >/dev/null
+[ "$(id -u)" = 0 ] && chown -R www-data:www-data "$DATA" "$ROOT/state"
 
 PORT=$(free_port)
 cat > "$ROOT/httpd.conf" <<CONF
@@ -44,8 +54,8 @@ LoadModule authz_core_module $MODS/mod_authz_core.so
 LoadModule fcgid_module $MODS/mod_fcgid.so
 DocumentRoot "$ROOT"
 Mutex file:$ROOT/state
-Define EMBER_FCGI $EMBER_BUILDDIR/fcgi/ember.fcgi
-Define EMBER_CONF $TMP/ember.conf
+Define EMBER_FCGI $FCGI
+Define EMBER_CONF $WORLD/ember.conf
 Define EMBER_STATE $ROOT/state
 Include $EMBER_SRCDIR/apache/ember.conf
 CONF
@@ -74,6 +84,7 @@ is "$STATUS" 201 "Apache: update-as-create (request body through mod_fcgid)"
 "$APACHE2" -f "$ROOT/httpd.conf" -k stop
 for i in $(seq 50); do [ -f "$ROOT/httpd.pid" ] || break; sleep 0.1; done
 check_sanitizer_log "$ROOT/logs/error.log"
+[ "$WORLD" != "$TMP" ] && rm -rf "$WORLD"
 echo "1..$TAP_N"
 [ "$TAP_FAILED" = 0 ] && rm -rf "$TMP"
 [ "$TAP_FAILED" = 0 ]
