@@ -58,6 +58,9 @@ struct bundle {
 	struct bundle_entry	*b_entries;
 	size_t			 b_n;
 	struct store_txn	*b_txn;		/* the transaction's */
+	struct bundle_entry	**b_by_url;	/* entries with a fullUrl and
+						   an identity, by fullUrl */
+	size_t			 b_nurl;
 	struct bundle_cached	 b_cache[BUNDLE_CACHE];
 	size_t			 b_ncache;
 	/* The failure, for an OperationOutcome. */
@@ -303,18 +306,43 @@ bundle_assign(struct bundle *b)
 	return EMBER_OK;
 }
 
+static int
+bundle_url_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct bundle_entry *const *)a)->be_full_url,
+	    (*(struct bundle_entry *const *)b)->be_full_url);
+}
+
+/* Index the entries that have both a fullUrl and an identity. */
+static int
+bundle_index(struct bundle *b)
+{
+	size_t i;
+
+	if (b->b_n == 0)
+		return EMBER_OK;
+	if ((b->b_by_url = calloc(b->b_n, sizeof(*b->b_by_url))) == NULL)
+		return EMBER_ENOMEM;
+	for (i = 0; i < b->b_n; i++)
+		if (b->b_entries[i].be_full_url != NULL &&
+		    b->b_entries[i].be_key[0] != '\0')
+			b->b_by_url[b->b_nurl++] = &b->b_entries[i];
+	qsort(b->b_by_url, b->b_nurl, sizeof(*b->b_by_url), bundle_url_cmp);
+	return EMBER_OK;
+}
+
 /* The identity of a fullUrl, or NULL. */
 static const char *
 bundle_lookup(const struct bundle *b, const char *ref)
 {
-	size_t i;
+	struct bundle_entry	 key, *kp = &key, **found;
 
-	for (i = 0; i < b->b_n; i++)
-		if (b->b_entries[i].be_full_url != NULL &&
-		    b->b_entries[i].be_key[0] != '\0' &&
-		    strcmp(b->b_entries[i].be_full_url, ref) == 0)
-			return b->b_entries[i].be_key;
-	return NULL;
+	if (b->b_nurl == 0)
+		return NULL;
+	key.be_full_url = ref;
+	found = bsearch(&kp, b->b_by_url, b->b_nurl, sizeof(*b->b_by_url),
+	    bundle_url_cmp);
+	return found ? (*found)->be_key : NULL;
 }
 
 /* Resolve a conditional reference "Type?criteria" (cached). */
@@ -580,8 +608,9 @@ bundle_run(struct server *srv, struct server_version *sv, const char *base,
 	    (rc = store_txn_begin(sv->svv_store, 1, &b.b_txn)))
 		bundle_fail(&b, outcome_status(rc), "exception", "cannot begin "
 		    "the transaction: %s", ember_strerror(rc));
-	if (rc == EMBER_OK && b.b_transaction)
-		rc = bundle_assign(&b);
+	if (rc == EMBER_OK && b.b_transaction &&
+	    (rc = bundle_assign(&b)) == EMBER_OK)
+		rc = bundle_index(&b);
 	for (i = 0; rc == EMBER_OK && i < b.b_n; i++)
 		if (b.b_entries[i].be_resource != NULL)
 			rc = bundle_rewrite(&b, i, b.b_entries[i].be_resource);
@@ -610,6 +639,7 @@ bundle_run(struct server *srv, struct server_version *sv, const char *base,
 		buf_free(&b.b_entries[i].be_result);
 	for (i = 0; i < b.b_ncache; i++)
 		free(b.b_cache[i].bc_criteria);
+	free(b.b_by_url);
 	free(b.b_entries);
 	return rc;
 }

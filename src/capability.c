@@ -24,9 +24,9 @@ static const char *const capability_type_interactions[] = {
 	"history-type", "create"
 };
 
-/* Whole-system interactions. */
+/* Whole-system interactions ("batch" where the version has the code). */
 static const char *const capability_system_interactions[] = {
-	"history-system"
+	"transaction", "history-system"
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -74,6 +74,8 @@ capability_write(struct buf *b, const struct server_version *sv,
 	for (k = 0; k < NELEM(capability_system_interactions); k++)
 		buf_printf(b, "%s{\"code\":\"%s\"}", k ? "," : "",
 		    capability_system_interactions[k]);
+	if (vd->vd_batch)
+		buf_puts(b, ",{\"code\":\"batch\"}");
 	buf_puts(b, "]}]}");
 	return buf_error(b);
 }

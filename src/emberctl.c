@@ -84,8 +84,8 @@ load_progress(void *arg, const struct load_stats *st)
 }
 
 static int
-cmd_load(struct server_version *sv, const struct conf *c, int argc,
-    char *argv[])
+cmd_load(struct server *srv, struct server_version *sv, const struct conf *c,
+    int argc, char *argv[])
 {
 	struct load_stats	 st;
 	struct progress		 pg;
@@ -120,7 +120,7 @@ cmd_load(struct server_version *sv, const struct conf *c, int argc,
 	pg.start = now_seconds();
 	pg.tty = isatty(2);
 	for (; i < argc; i++)
-		if ((rc = load_path(sv, argv[i], c->cf_max_depth, 1000, &st,
+		if ((rc = load_path(srv, sv, argv[i], c->cf_max_depth, 1000, &st,
 		    load_progress, &pg, err, sizeof(err)))) {
 			if (pg.tty)
 				fputc('\n', stderr);
@@ -332,8 +332,8 @@ main(int argc, char *argv[])
 		printf("stores ready in %s\n", c.cf_data_dir);
 		status = 0;
 	} else if (strcmp(cmd, "load") == 0) {
-		status = cmd_load(server_version(srv, version >= 0 ? version :
-		    c.cf_default_version), &c, argc, argv);
+		status = cmd_load(srv, server_version(srv, version >= 0 ?
+		    version : c.cf_default_version), &c, argc, argv);
 	} else if (strcmp(cmd, "check") == 0) {
 		status = cmd_check(srv);
 	} else if (strcmp(cmd, "stats") == 0) {

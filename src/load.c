@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "crud.h"
 #include "error.h"
 #include "json.h"
@@ -21,6 +22,7 @@
 #include "tables.h"
 
 struct load {
+	struct server		*ld_srv;
 	struct server_version	*ld_sv;
 	struct store_txn	*ld_txn;
 	unsigned		 ld_depth;
@@ -102,6 +104,59 @@ load_resource(struct load *ld, cJSON *res, const char *where)
 	return EMBER_OK;
 }
 
+/*
+ * A transaction or batch Bundle, exactly as POST [base] runs it.  What
+ * is pending is committed first, so the store sees files in order.
+ */
+static int
+load_bundle(struct load *ld, cJSON *doc, const char *where)
+{
+	const struct conf	*c = &ld->ld_srv->srv_conf;
+	struct buf		 out = BUF_INIT;
+	cJSON			*oo = NULL, *e;
+	const char		*diag;
+	int			 rc, status, n = 0;
+
+	if ((rc = load_commit(ld)))
+		return rc;
+	if ((rc = bundle_run(ld->ld_srv, ld->ld_sv, c->cf_base_url, doc,
+	    BUNDLE_RETURN_MINIMAL, &out, &status)))
+		goto done;
+	oo = cJSON_ParseWithLength(out.data, out.len);
+	if (status != 200) {
+		diag = json_string(cJSON_GetArrayItem(
+		    cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0),
+		    "diagnostics");
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: HTTP %d: %s", where,
+		    status, diag ? diag : "");
+		rc = EMBER_EINVAL;
+		goto done;
+	}
+	/* Count what was written; a batch entry that failed is reported. */
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(oo, "entry")) {
+		const char *st = json_string(cJSON_GetObjectItemCaseSensitive(e,
+		    "response"), "status");
+
+		if (st != NULL && (st[0] == '4' || st[0] == '5')) {
+			snprintf(ld->ld_err, ld->ld_errsz, "%s: entry %d: HTTP "
+			    "%s", where, n, st);
+			rc = EMBER_EINVAL;
+			goto done;
+		}
+		if (st != NULL && (strcmp(st, "201") == 0 ||
+		    strcmp(st, "200") == 0))
+			ld->ld_st->ls_resources++;
+		n++;
+	}
+	ld->ld_st->ls_commits++;
+	if (ld->ld_progress)
+		ld->ld_progress(ld->ld_arg, ld->ld_st);
+done:
+	cJSON_Delete(oo);
+	buf_free(&out);
+	return rc;
+}
+
 /* One parsed JSON document: a resource or a collection Bundle. */
 static int
 load_document(struct load *ld, cJSON *doc, const char *where)
@@ -116,11 +171,8 @@ load_document(struct load *ld, cJSON *doc, const char *where)
 		return load_resource(ld, doc, where);
 	type = json_string(doc, "type");
 	if (type != NULL && (strcmp(type, "transaction") == 0 ||
-	    strcmp(type, "batch") == 0)) {
-		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s Bundles cannot be "
-		    "loaded yet", where, type);
-		return EMBER_EINVAL;
-	}
+	    strcmp(type, "batch") == 0))
+		return load_bundle(ld, doc, where);
 	/* Any other Bundle but a collection is a resource of its own. */
 	if (type == NULL || strcmp(type, "collection") != 0)
 		return load_resource(ld, doc, where);
@@ -290,7 +342,8 @@ load_walk(struct load *ld, const char *path, int depth)
 }
 
 int
-load_path(struct server_version *sv, const char *path, unsigned max_depth,
+load_path(struct server *srv, struct server_version *sv, const char *path,
+    unsigned max_depth,
     unsigned batch, struct load_stats *st, load_progress_fn progress,
     void *arg, char *err, size_t errsz)
 {
@@ -298,6 +351,7 @@ load_path(struct server_version *sv, const char *path, unsigned max_depth,
 	int		rc;
 
 	memset(&ld, 0, sizeof(ld));
+	ld.ld_srv = srv;
 	ld.ld_sv = sv;
 	ld.ld_depth = max_depth;
 	ld.ld_batch = batch ? batch : 1000;

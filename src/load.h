@@ -5,10 +5,9 @@
  * Accepted input: a JSON file holding one resource (with an id: it is
  * stored under that id, as an update would), a collection Bundle (each
  * entry's resource likewise), an NDJSON file (one resource per line),
- * or a folder of such files, walked in name order.  Many resources go
- * into one LMDB commit.  Transaction and batch Bundles, with their
- * urn:uuid references and conditional references, are processed by the
- * transaction code (not yet implemented) and are refused here.
+ * a transaction or batch Bundle (processed exactly as POST [base] would,
+ * see bundle.h: one commit per transaction), or a folder of such files,
+ * walked in name order.  Other resources go many to one LMDB commit.
  */
 #ifndef EMBER_LOAD_H
 #define EMBER_LOAD_H
@@ -16,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct server;
 struct server_version;
 struct tables;
 
@@ -32,13 +32,13 @@ typedef void (*load_progress_fn)(void *arg, const struct load_stats *st);
 
 /*
  * Load path (a file, a folder, or "-" for standard input) into the store
- * of sv.  max_depth bounds JSON nesting; batch is the number of
+ * of version sv of srv.  max_depth bounds JSON nesting; batch is the number of
  * resources per commit.  On success the totals are added to *st.
  * Returns EMBER_OK; EMBER_EINVAL for a file that is not valid input
  * (message in err, naming the file and line, and nothing of that batch
  * is stored); EMBER_EIO; store errors.
  */
-int load_path(struct server_version *sv, const char *path,
+int load_path(struct server *srv, struct server_version *sv, const char *path,
     unsigned max_depth, unsigned batch, struct load_stats *st,
     load_progress_fn progress, void *arg, char *err, size_t errsz);
 

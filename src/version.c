@@ -11,19 +11,19 @@
 
 static const struct version_desc versions[FHIR_VERSION_COUNT] = {
 	[FHIR_DSTU2] = { "DSTU2", "dstu2", "1.0.2", "1.0",
-	    "application/json+fhir", "application/xml+fhir", "Conformance", 1, 0 },
+	    "application/json+fhir", "application/xml+fhir", "Conformance", 1, 0, 0 },
 	[FHIR_STU3] = { "STU3", "stu3", "3.0.2", "3.0",
 	    "application/fhir+json", "application/fhir+xml",
-	    "CapabilityStatement", 1, 1 },
+	    "CapabilityStatement", 1, 1, 1 },
 	[FHIR_R4] = { "R4", "r4", "4.0.1", "4.0",
 	    "application/fhir+json", "application/fhir+xml",
-	    "CapabilityStatement", 0, 1 },
+	    "CapabilityStatement", 0, 1, 1 },
 	[FHIR_R4B] = { "R4B", "r4b", "4.3.0", "4.3",
 	    "application/fhir+json", "application/fhir+xml",
-	    "CapabilityStatement", 0, 1 },
+	    "CapabilityStatement", 0, 1, 1 },
 	[FHIR_R5] = { "R5", "r5", "5.0.0", "5.0",
 	    "application/fhir+json", "application/fhir+xml",
-	    "CapabilityStatement", 0, 1 },
+	    "CapabilityStatement", 0, 1, 1 },
 };
 
 const struct version_desc *

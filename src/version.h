@@ -30,6 +30,7 @@ struct version_desc {
 	const char	*vd_capability;	/* "CapabilityStatement" or "Conformance" */
 	int		 vd_accept_unknown; /* capability needs acceptUnknown */
 	int		 vd_patch;	/* the patch interaction exists (STU3+) */
+	int		 vd_batch;	/* "batch" is a capability code (STU3+) */
 };
 
 /*

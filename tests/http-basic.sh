@@ -31,6 +31,11 @@ is "$(jqb '[.rest[0].resource[] | select(.type=="Patient") | .interaction[].code
     "R4 Patient interactions are the implemented ones"
 is "$(jqb '.rest[0].resource | length')" 146 "R4 lists its 146 concrete resource types"
 is "$(jqb '.format | join(",")')" json "formats: json"
+is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,history-system,batch" \
+    "R4 system interactions"
+req GET /DSTU2/metadata
+is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,history-system" \
+    "DSTU2 system interactions (no batch code in DSTU2)"
 
 # DSTU2 needs acceptUnknown; R4 has no such element.
 req GET /DSTU2/metadata

@@ -129,4 +129,24 @@ done <<'TABLE'
 400	{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:d","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},{"fullUrl":"urn:uuid:d","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}
 TABLE
 
+# emberctl load runs transaction Bundles the same way, while the server
+# serves: urn:uuid references rewritten, one commit.
+cat > "$TMP/load.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:l1","resource":{"resourceType":"Patient","identifier":[{"system":"urn:load","value":"1"}]},
+  "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=urn:load|1"}},
+ {"resource":{"resourceType":"Observation","status":"final","code":{"text":"l"},"subject":{"reference":"urn:uuid:l1"}},
+  "request":{"method":"POST","url":"Observation"}}]}
+JSON
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/load.json" > "$TMP/load.out"
+is "$?" 0 "emberctl load of a transaction Bundle"
+is "$(cut -d' ' -f2-3 "$TMP/load.out")" "loaded 2" "emberctl load counts 2 resources"
+req GET '/Observation/_history?_count=1'
+subj=$(jqb '.entry[0].resource.subject.reference')
+req GET "/$subj"
+is "$STATUS $(jqb '.identifier[0].value')" "200 1" "the loaded Observation references the loaded Patient"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/t3.json" > "$TMP/load.out" 2>&1
+is "$?" 1 "emberctl load of a failing transaction exits 1"
+ok "$(grep -q 'entry 500' "$TMP/load.out"; echo $?)" "and names entry 500"
+
 finish
