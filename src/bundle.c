@@ -185,7 +185,8 @@ bundle_match(struct bundle *b, const char *type, size_t tlen,
 
 	if (t == NULL && (rc = store_txn_begin(b->b_sv->svv_store, 0, &t)))
 		return rc;
-	rc = cond_match(t, type, tlen, criteria, strlen(criteria), 1, cr, err,
+	rc = cond_match(t, b->b_sv->svv_tables, type, tlen, criteria,
+	    strlen(criteria), 1, cr, err,
 	    errsz);
 	if (t != b->b_txn)
 		store_txn_abort(t);

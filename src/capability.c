@@ -21,13 +21,40 @@
 /* Type-level and instance-level interactions for every resource type. */
 static const char *const capability_type_interactions[] = {
 	"read", "vread", "update", "delete", "history-instance",
-	"history-type", "create"
+	"history-type", "create", "search-type"
 };
 
 /* Whole-system interactions ("batch" where the version has the code). */
 static const char *const capability_system_interactions[] = {
-	"transaction", "history-system"
+	"transaction", "search-system", "history-system"
 };
+
+/*
+ * The searchParam list of resource index ri: every parameter with a path
+ * whose type search.c evaluates (composite and special ones are not
+ * searchable yet, so they are not claimed).
+ */
+static void
+capability_params(struct buf *b, const struct tables *tb, unsigned ri)
+{
+	struct tables_param	p;
+	unsigned		first, count, i;
+	int			n = 0;
+
+	if (tables_param_range(tb, ri, &first, &count))
+		return;
+	buf_puts(b, ",\"searchParam\":[");
+	for (i = first; i < first + count; i++) {
+		if (tables_param_get(tb, i, &p) || (p.flags &
+		    TABLES_PARAM_NOPATH) || p.type == TABLES_PARAM_COMPOSITE ||
+		    p.type == TABLES_PARAM_SPECIAL)
+			continue;
+		buf_printf(b, "%s{\"name\":\"%.*s\",\"definition\":\"%.*s\","
+		    "\"type\":\"%s\"}", n++ ? "," : "", (int)p.code_len, p.code,
+		    (int)p.url_len, p.url, tables_param_type_name(p.type));
+	}
+	buf_putc(b, ']');
+}
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -68,7 +95,9 @@ capability_write(struct buf *b, const struct server_version *sv,
 		buf_puts(b, "],\"versioning\":\"versioned\","
 		    "\"readHistory\":true,\"updateCreate\":true,"
 		    "\"conditionalCreate\":true,\"conditionalUpdate\":true,"
-		    "\"conditionalDelete\":\"multiple\"}");
+		    "\"conditionalDelete\":\"multiple\"");
+		capability_params(b, sv->svv_tables, i);
+		buf_putc(b, '}');
 	}
 	buf_puts(b, "],\"interaction\":[");
 	for (k = 0; k < NELEM(capability_system_interactions); k++)

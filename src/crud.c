@@ -18,6 +18,7 @@
 #include "date.h"
 #include "error.h"
 #include "http.h"
+#include "index.h"
 #include "json.h"
 #include "outcome.h"
 #include "patch.h"
@@ -143,15 +144,16 @@ nomem:
 }
 
 int
-crud_put(struct store_txn *t, const char *type, size_t type_len,
-    const char *id, size_t id_len, cJSON *resource, int method,
-    struct store_row *row, struct buf *json)
+crud_put(const struct tables *tb, struct store_txn *t, const char *type,
+    size_t type_len, const char *id, size_t id_len, cJSON *resource,
+    int method, struct store_row *row, struct buf *json)
 {
-	struct store_row	 cur;
+	struct store_row	 cur, written;
 	struct store_write	 w;
-	struct buf		 b = BUF_INIT;
+	struct buf		 b = BUF_INIT, keys = BUF_INIT;
 	char			 idz[65];
 	uint64_t		 when;
+	unsigned		 ri;
 	int			 rc;
 
 	if (id_len >= sizeof(idz))
@@ -181,11 +183,23 @@ crud_put(struct store_txn *t, const char *type, size_t type_len,
 	w.sw_method = method;
 	w.sw_json = b.data;
 	w.sw_json_len = b.len;
-	if ((rc = store_write(t, &w, row)))
+	if ((rc = store_write(t, &w, &written)))
 		goto done;
+	/* The postings follow the current version: none for a delete. */
+	if (resource != NULL) {
+		if ((rc = tables_resource_lookup(tb, type, type_len, &ri)) ||
+		    (rc = index_keys(tb, ri, resource, &keys)))
+			goto done;
+	}
+	if ((rc = store_postings_replace(t, written.sr_rid, keys.data,
+	    keys.len)))
+		goto done;
+	if (row != NULL)
+		*row = written;
 	if (json != NULL)
 		rc = buf_append(json, b.data ? b.data : "", b.len);
 done:
+	buf_free(&keys);
 	buf_free(&b);
 	return rc;
 }
@@ -459,7 +473,8 @@ crud_match(struct rest_ctx *cx, struct store_txn *t, const char *criteria,
 
 	while (len > 0 && *criteria == '?')
 		criteria++, len--;
-	if ((rc = cond_match(t, cx->cx_type, cx->cx_type_len, criteria, len,
+	if ((rc = cond_match(t, cx->cx_v->svv_tables, cx->cx_type,
+	    cx->cx_type_len, criteria, len,
 	    max, cr, err, sizeof(err))))
 		return rest_fail(cx, rc, "%s", err);
 	return EMBER_OK;
@@ -543,7 +558,7 @@ crud_create(struct rest_ctx *cx)
 			goto done;
 		}
 	}
-	if ((rc = crud_put(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
+	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
 	    cx->cx_id_len, res, STORE_POST, &row, &json))) {
 		rest_fail(cx, rc, "cannot store %s", cx->cx_type);
 		goto done;
@@ -679,7 +694,7 @@ crud_update(struct rest_ctx *cx)
 	exists = rc == EMBER_OK && !row.sr_deleted;
 	if ((rc = crud_check_if_match(cx, rc == EMBER_OK, &row)))
 		goto done;
-	if ((rc = crud_put(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
+	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
 	    cx->cx_id_len, res, STORE_PUT, &row, &json))) {
 		rest_fail(cx, rc, "cannot store %s/%s", cx->cx_type, cx->cx_id);
 		goto done;
@@ -731,7 +746,7 @@ crud_delete_conditional(struct rest_ctx *cx)
 		if ((rc = store_row(t, cr.cr_rids[i], &row)))
 			break;
 		crud_take_id(cx, &row);
-		if ((rc = crud_put(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
+		if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
 		    cx->cx_id_len, NULL, STORE_DELETE, NULL, NULL)))
 			break;
 	}
@@ -786,7 +801,7 @@ crud_delete(struct rest_ctx *cx)
 		snprintf(diag, sizeof(diag), "%s/%s was already deleted",
 		    cx->cx_type, cx->cx_id);
 	} else {
-		if ((rc = crud_put(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
+		if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
 		    cx->cx_id_len, NULL, STORE_DELETE, &row, NULL))) {
 			store_txn_abort(t);
 			return rest_fail(cx, rc, "cannot delete %s/%s",
@@ -895,7 +910,7 @@ crud_patch(struct rest_ctx *cx)
 		    rc ? ": " : "", rc ? err : "");
 		goto done;
 	}
-	if ((rc = crud_put(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
+	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
 	    cx->cx_id_len, doc, STORE_PATCH, &row, &json))) {
 		rest_fail(cx, rc, "cannot store %s/%s", cx->cx_type, cx->cx_id);
 		goto done;

@@ -19,6 +19,7 @@ struct buf;
 struct rest_ctx;
 struct store_txn;
 struct store_row;
+struct tables;
 
 int crud_read(struct rest_ctx *cx);
 int crud_vread(struct rest_ctx *cx);
@@ -40,14 +41,16 @@ int crud_check_resource(const cJSON *resource, const char *type,
  * Store resource as the next version of Type/id inside write transaction
  * t: stamps id, meta.versionId and meta.lastUpdated into the tree (the
  * client's values are replaced; they lead the object, in that order),
- * writes it minified and moves the current row.  resource may be NULL
- * for a delete (method STORE_DELETE).  The JSON written is appended to
- * json when json is not NULL.  Returns EMBER_OK with the new row in *row
- * (may be NULL); store errors otherwise.
+ * writes it minified, moves the current row and replaces the resource's
+ * search postings with those of the new version (index.h; tb are the
+ * version's tables).  resource may be NULL for a delete (method
+ * STORE_DELETE): the postings go.  The JSON written is appended to json
+ * when json is not NULL.  Returns EMBER_OK with the new row in *row (may
+ * be NULL); store errors otherwise.
  */
-int crud_put(struct store_txn *t, const char *type, size_t type_len,
-    const char *id, size_t id_len, cJSON *resource, int method,
-    struct store_row *row, struct buf *json);
+int crud_put(const struct tables *tb, struct store_txn *t, const char *type,
+    size_t type_len, const char *id, size_t id_len, cJSON *resource,
+    int method, struct store_row *row, struct buf *json);
 
 /*
  * Make a new server-assigned id: 22 characters of [A-Za-z0-9], from the

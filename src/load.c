@@ -93,7 +93,7 @@ load_resource(struct load *ld, cJSON *res, const char *where)
 	}
 	/* crud_put rewrites the tree; keep the id it was stored under. */
 	snprintf(msg, sizeof(msg), "%s", id);
-	if ((rc = crud_put(ld->ld_txn, type, strlen(type), msg, strlen(msg),
+	if ((rc = crud_put(tb, ld->ld_txn, type, strlen(type), msg, strlen(msg),
 	    res, STORE_PUT, NULL, NULL))) {
 		snprintf(ld->ld_err, ld->ld_errsz, "%s: cannot store %s/%s: %s",
 		    where, type, msg, ember_strerror(rc));

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "outcome.h"
 #include "rest.h"
+#include "search.h"
 #include "server.h"
 #include "store.h"
 #include "tables.h"
@@ -145,6 +146,8 @@ rest_query_get(const struct rest_ctx *cx, const char *name, char *out,
 		    http_percent_decode(hp.hp_name, hp.hp_name_len, 1, nm, &n) ||
 		    strcmp(nm, name) != 0)
 			continue;
+		if (out == NULL)
+			return EMBER_OK;	/* only asked whether it is there */
 		if (hp.hp_value_len >= outsz)
 			return EMBER_EINVAL;
 		return http_percent_decode(hp.hp_value, hp.hp_value_len, 1, out,
@@ -301,6 +304,11 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 	unsigned	 ti;
 
 	if (rt->n == 0) {
+		/* GET [base]?_type=...: a system search; bare, the
+		 * capability statement. */
+		if (rest_is_get(cx) && rest_query_get(cx, "_type", NULL, 0) !=
+		    EMBER_ENOTFOUND)
+			return search_handle(cx);
 		if (rest_method_is(cx, "OPTIONS") || rest_is_get(cx))
 			return capability_handle(cx);
 		if (rest_method_is(cx, "POST") && cx->cx_parent == NULL)
@@ -340,10 +348,10 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 		if (rest_method_is(cx, "PATCH") && cx->cx_v->svv_desc->vd_patch)
 			return crud_patch(cx);
 		if (rest_is_get(cx))
-			return rest_fail(cx, EMBER_ENOTIMPL,
-			    "search is not implemented yet");
+			return search_handle(cx);
 		return rest_not_allowed(cx, cx->cx_v->svv_desc->vd_patch ?
-		    "POST, PUT, PATCH, DELETE" : "POST, PUT, DELETE");
+		    "GET, HEAD, POST, PUT, PATCH, DELETE" :
+		    "GET, HEAD, POST, PUT, DELETE");
 	}
 	if (strcmp(rt->seg[1], "_history") == 0) {
 		if (rt->n != 2)
@@ -351,6 +359,13 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 		if (rest_is_get(cx))
 			return crud_history(cx);
 		return rest_not_allowed(cx, "GET, HEAD");
+	}
+	if (strcmp(rt->seg[1], "_search") == 0) {
+		if (rt->n != 2)
+			return rest_fail(cx, EMBER_ENOTFOUND, "no such path");
+		if (rest_method_is(cx, "POST"))
+			return search_handle(cx);
+		return rest_not_allowed(cx, "POST");
 	}
 	if (!rest_valid_id(rt->seg[1], rt->len[1]))
 		return rest_fail(cx, EMBER_EINVAL,

@@ -103,8 +103,9 @@ int rest_fail(struct rest_ctx *cx, int err, const char *fmt, ...)
 
 /*
  * Find query parameter name in the request's query string; the decoded
- * value goes to out (outsz bytes).  Returns EMBER_OK, EMBER_ENOTFOUND,
- * or EMBER_EINVAL for a bad escape or a value too long.
+ * value goes to out (outsz bytes; out NULL only tests presence).  Returns
+ * EMBER_OK, EMBER_ENOTFOUND, or EMBER_EINVAL for a bad escape or a value
+ * too long.
  */
 int rest_query_get(const struct rest_ctx *cx, const char *name, char *out,
     size_t outsz);

@@ -523,6 +523,141 @@ store_write(struct store_txn *t, const struct store_write *w,
 	return EMBER_OK;
 }
 
+/* Put or delete one posting: key bytes + rid. */
+static int
+store_posting(struct store_txn *t, const unsigned char *key, size_t len,
+    uint64_t rid, int del)
+{
+	unsigned char	buf[STORE_POSTING_MAX + 8];
+	MDB_val		k, v;
+	int		rc;
+
+	if (len > STORE_POSTING_MAX)
+		return EMBER_OK;
+	memcpy(buf, key, len);
+	be64_put(buf + len, rid);
+	k.mv_data = buf;
+	k.mv_size = len + 8;
+	v.mv_data = buf;
+	v.mv_size = 0;
+	if (del) {
+		rc = mdb_del(t->t_txn, t->t_store->s_dbi[DB_POSTINGS], &k, NULL);
+		return rc == MDB_NOTFOUND ? EMBER_OK : store_lmdb_err(rc);
+	}
+	return store_lmdb_err(mdb_put(t->t_txn,
+	    t->t_store->s_dbi[DB_POSTINGS], &k, &v, 0));
+}
+
+/* Walk a blob of length-prefixed keys, applying one posting change. */
+static int
+store_posting_blob(struct store_txn *t, const unsigned char *p, size_t len,
+    uint64_t rid, int del)
+{
+	size_t	n;
+	int	rc;
+
+	while (len >= 2) {
+		n = ((size_t)p[0] << 8) | p[1];
+		if (n > len - 2)
+			return EMBER_ESTORE;
+		if ((rc = store_posting(t, p + 2, n, rid, del)))
+			return rc;
+		p += 2 + n;
+		len -= 2 + n;
+	}
+	return EMBER_OK;
+}
+
+int
+store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
+    size_t len)
+{
+	MDB_dbi		*dbi = t->t_store->s_dbi;
+	unsigned char	 rk[8];
+	MDB_val		 k, v;
+	int		 rc;
+
+	if (!t->t_write)
+		return EMBER_EINTERNAL;
+	be64_put(rk, rid);
+	k.mv_data = rk;
+	k.mv_size = 8;
+	rc = mdb_get(t->t_txn, dbi[DB_OWNED], &k, &v);
+	if (rc == 0) {
+		if ((rc = store_posting_blob(t, v.mv_data, v.mv_size, rid, 1)))
+			return rc;
+		if ((rc = mdb_del(t->t_txn, dbi[DB_OWNED], &k, NULL)))
+			return store_lmdb_err(rc);
+	} else if (rc != MDB_NOTFOUND)
+		return store_lmdb_err(rc);
+	if (len == 0)
+		return EMBER_OK;
+	if ((rc = store_posting_blob(t, keys, len, rid, 0)))
+		return rc;
+	v.mv_data = (void *)(uintptr_t)keys;
+	v.mv_size = len;
+	return store_lmdb_err(mdb_put(t->t_txn, dbi[DB_OWNED], &k, &v, 0));
+}
+
+int
+store_postings_owned(struct store_txn *t, uint64_t rid, const void **keys,
+    size_t *len)
+{
+	unsigned char	rk[8];
+	MDB_val		k, v;
+	int		rc;
+
+	be64_put(rk, rid);
+	k.mv_data = rk;
+	k.mv_size = 8;
+	if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_OWNED], &k, &v)))
+		return store_lmdb_err(rc);
+	*keys = v.mv_data;
+	*len = v.mv_size;
+	return EMBER_OK;
+}
+
+int
+store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
+    const void *hi, size_t hilen,
+    int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	const unsigned char *p;
+	size_t		 n, cmp;
+	int		 rc, stop = 0, c;
+
+	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
+	    &cur)))
+		return store_lmdb_err(rc);
+	k.mv_data = (void *)(uintptr_t)lo;
+	k.mv_size = lolen;
+	for (rc = lolen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
+	    mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		p = k.mv_data;
+		if (k.mv_size < 8)
+			continue;
+		n = k.mv_size - 8;
+		if (hi == NULL) {
+			if (n < lolen || memcmp(p, lo, lolen) != 0)
+				break;
+		} else {
+			cmp = n < hilen ? n : hilen;
+			c = memcmp(p, hi, cmp);
+			if (c > 0 || (c == 0 && n >= hilen))
+				break;
+		}
+		if ((stop = fn(arg, p, n, be64_get(p + n))) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (stop)
+		return stop;
+	return rc == MDB_NOTFOUND || rc == 0 ? EMBER_OK : store_lmdb_err(rc);
+}
+
 int
 store_history(struct store_txn *t, uint64_t rid, const char *type,
     size_t type_len, uint64_t since, uint64_t before,

@@ -148,6 +148,40 @@ int store_clock(struct store_txn *t, uint64_t *out);
 int store_write(struct store_txn *t, const struct store_write *w,
     struct store_row *out);
 
+/*
+ * Index postings.  A posting key is opaque bytes chosen by the indexer
+ * (index.c); the store appends the resource's rid, so a range of keys
+ * lists the resources having values in that range.  owned[rid] keeps the
+ * keys a resource has, so an update or delete removes exactly those.
+ */
+#define STORE_POSTING_MAX	480	/* longest posting key, bytes */
+
+/*
+ * Replace the postings of rid with keys: a blob of records, each a
+ * 2-byte big-endian length and that many key bytes (keys longer than
+ * STORE_POSTING_MAX are skipped by the caller).  len 0 removes them all.
+ * Write transactions only.  EMBER_OK, EMBER_EFULL or EMBER_ESTORE.
+ */
+int store_postings_replace(struct store_txn *t, uint64_t rid,
+    const void *keys, size_t len);
+
+/*
+ * The posting keys rid owns, as written by store_postings_replace()
+ * (borrowed from the map).  EMBER_OK, EMBER_ENOTFOUND or EMBER_ESTORE.
+ */
+int store_postings_owned(struct store_txn *t, uint64_t rid,
+    const void **keys, size_t *len);
+
+/*
+ * Call fn for every posting whose key is >= lo and < hi (byte order;
+ * hi NULL: every key starting with lo), in key order, with the key (rid
+ * removed, borrowed) and the rid.  fn returning non-zero stops the scan
+ * and is returned.  EMBER_OK or EMBER_ESTORE otherwise.
+ */
+int store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
+    const void *hi, size_t hilen,
+    int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg);
+
 /* A position in a history listing, newest first. */
 struct store_history_item {
 	uint64_t	shi_rid;

@@ -27,14 +27,16 @@ TABLE
 # The capability statement lists exactly the interactions that work.
 req GET /metadata
 is "$(jqb '[.rest[0].resource[] | select(.type=="Patient") | .interaction[].code] | join(",")')" \
-    "read,vread,update,delete,history-instance,history-type,create,patch" \
+    "read,vread,update,delete,history-instance,history-type,create,search-type,patch" \
     "R4 Patient interactions are the implemented ones"
 is "$(jqb '.rest[0].resource | length')" 146 "R4 lists its 146 concrete resource types"
 is "$(jqb '.format | join(",")')" json "formats: json"
-is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,history-system,batch" \
+is "$(jqb '[.rest[0].resource[] | select(.type=="Patient") | .searchParam[] | select(.name=="birthdate") | .type] | join(",")')" date \
+    "R4 Patient lists its birthdate search parameter"
+is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,search-system,history-system,batch" \
     "R4 system interactions"
 req GET /DSTU2/metadata
-is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,history-system" \
+is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,search-system,history-system" \
     "DSTU2 system interactions (no batch code in DSTU2)"
 
 # DSTU2 needs acceptUnknown; R4 has no such element.

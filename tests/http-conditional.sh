@@ -41,8 +41,8 @@ req PUT '/Patient?identifier=urn:x|new3' -H "$CT" --data-binary "$(pat example u
 is "$STATUS" 409 "conditional update, no match, body id exists: 409"
 req PUT '/Patient?identifier=1' -H "$CT" --data-binary "$(pat '' urn:x 1)"
 is "$STATUS" 412 "conditional update, two matches: 412"
-req PUT '/Patient?name=x' -H "$CT" --data-binary "$(pat '' urn:x 1)"
-is "$STATUS" 400 "conditional update with an unsupported parameter: 400"
+req PUT '/Patient?nmae=x' -H "$CT" --data-binary "$(pat '' urn:x 1)"
+is "$STATUS" 400 "conditional update with a misspelled parameter: 400"
 req PUT '/Patient' -H "$CT" --data-binary "$(pat '' urn:x 1)"
 is "$STATUS" 400 "PUT on a type without criteria: 400"
 

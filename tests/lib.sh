@@ -65,7 +65,8 @@ free_port() {
 }
 
 # start_server [CONF-LINE...]: extra ember.conf lines as arguments.
-# Loads the examples; sets PORT, BASE (http://127.0.0.1:PORT/fhir), DATA.
+# Loads the examples (unless NO_EXAMPLES is set); sets PORT, BASE
+# (http://127.0.0.1:PORT/fhir), DATA.
 start_server() {
 	local try conf=$TMP/extra.conf
 	need "$CURL" "$JQ"
@@ -75,10 +76,13 @@ start_server() {
 	: > "$conf"
 	for line in "$@"; do echo "$line" >> "$conf"; done
 	DATA=$TMP/data
+	# NO_EXAMPLES=1 start_server: an empty store, for exact result sets.
+	local examples=--load-examples
+	[ -n "${NO_EXAMPLES:-}" ] && examples=
 	for try in 1 2 3 4 5; do
 		PORT=$(free_port)
 		if SERVER_PID=$("$EMBER_SRCDIR/fcgi/ember-serve" --port "$PORT" \
-		    --data "$DATA" --workers 2 --conf "$conf" --load-examples \
+		    --data "$DATA" --workers 2 --conf "$conf" $examples \
 		    --background 2>"$TMP/serve.err" >"$TMP/serve.out.tmp" &&
 		    tail -n 1 "$TMP/serve.out.tmp"); then
 			BASE=http://127.0.0.1:$PORT/fhir

@@ -1,0 +1,493 @@
+/*
+ * index.c: posting keys of a resource; see index.h for their form.
+ *
+ * Each search parameter of the resource's type has a compiled path
+ * (tables.h); fhirpath_eval() yields its nodes with their FHIR types,
+ * and each node gives the keys its parameter type calls for.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "date.h"
+#include "error.h"
+#include "fhirpath.h"
+#include "index.h"
+#include "json.h"
+#include "store.h"
+#include "tables.h"
+
+struct index_ctx {
+	const struct tables	*ix_t;
+	struct buf		*ix_out;
+	struct buf		 ix_prefix;	/* Type NUL code NUL */
+	struct buf		 ix_key;	/* scratch */
+	int			 ix_type;	/* enum tables_param_type */
+};
+
+/* Latin-1 Supplement and Latin Extended-A, U+00C0..U+017F, folded. */
+static const char index_latin[] =
+    "aaaaaaaceeeeiiii"	/* C0-CF */
+    "dnooooo*ouuuuyts"	/* D0-DF (D7 x, DE thorn, DF sharp s) */
+    "aaaaaaaceeeeiiii"	/* E0-EF */
+    "dnooooo/ouuuuyty"	/* F0-FF */
+    "aaaaaaccccccccdd"	/* 100-10F */
+    "ddeeeeeeeeeegggg"	/* 110-11F */
+    "gggghhhhiiiiiiii"	/* 120-12F */
+    "iiiijjkkklllllll"	/* 130-13F */
+    "lllnnnnnnnnnoooo"	/* 140-14F */
+    "oooorrrrrrssssss"	/* 150-15F */
+    "ssttttttuuuuuuuu"	/* 160-16F */
+    "uuuuwwyyyzzzzzzs";	/* 170-17F */
+
+int
+index_fold(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, start = b->len;
+	unsigned		 cp;
+
+	while (i < len && b->len - start < INDEX_VALUE_MAX) {
+		if (p[i] < 0x80) {
+			buf_putc(b, p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 :
+			    p[i]);
+			i++;
+			continue;
+		}
+		if (i + 1 < len && (p[i] & 0xe0) == 0xc0 &&
+		    (p[i + 1] & 0xc0) == 0x80) {
+			cp = ((unsigned)(p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f);
+			if (cp >= 0xc0 && cp <= 0x17f &&
+			    index_latin[cp - 0xc0] != '*' &&
+			    index_latin[cp - 0xc0] != '/') {
+				buf_putc(b, index_latin[cp - 0xc0]);
+				if (cp == 0xdf)		/* sharp s: "ss" */
+					buf_putc(b, 's');
+				i += 2;
+				continue;
+			}
+		}
+		buf_putc(b, p[i]);
+		i++;
+	}
+	return buf_error(b);
+}
+
+static void
+be64(unsigned char *o, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		o[i] = (unsigned char)v;
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+int
+index_put_i64(struct buf *b, int64_t v)
+{
+	unsigned char o[8];
+
+	be64(o, (uint64_t)v ^ 0x8000000000000000ULL);
+	return buf_append(b, o, 8);
+}
+
+int64_t
+index_get_i64(const unsigned char *p)
+{
+	return (int64_t)(get_be64(p) ^ 0x8000000000000000ULL);
+}
+
+int
+index_put_double(struct buf *b, double v)
+{
+	unsigned char	o[8];
+	uint64_t	bits;
+
+	if (v == 0)
+		v = 0;	/* -0 sorts as 0 */
+	memcpy(&bits, &v, 8);
+	bits = (bits & 0x8000000000000000ULL) ? ~bits :
+	    bits ^ 0x8000000000000000ULL;
+	be64(o, bits);
+	return buf_append(b, o, 8);
+}
+
+double
+index_get_double(const unsigned char *p)
+{
+	uint64_t	bits = get_be64(p);
+	double		v;
+
+	bits = (bits & 0x8000000000000000ULL) ? bits ^ 0x8000000000000000ULL :
+	    ~bits;
+	memcpy(&v, &bits, 8);
+	return v;
+}
+
+int
+index_prefix(struct buf *b, const char *type, size_t tlen, const char *code,
+    size_t clen)
+{
+	buf_append(b, type, tlen);
+	buf_putc(b, 0);
+	buf_append(b, code, clen);
+	buf_putc(b, 0);
+	return buf_error(b);
+}
+
+/* Emit the key in ix_key (after the prefix) as one blob record. */
+static void
+index_emit(struct index_ctx *ix)
+{
+	size_t n = ix->ix_prefix.len + ix->ix_key.len;
+
+	if (n > STORE_POSTING_MAX)
+		return;
+	buf_putc(ix->ix_out, (int)(n >> 8));
+	buf_putc(ix->ix_out, (int)(n & 0xff));
+	buf_append(ix->ix_out, ix->ix_prefix.data, ix->ix_prefix.len);
+	buf_append(ix->ix_out, ix->ix_key.data, ix->ix_key.len);
+}
+
+/* Copy at most INDEX_VALUE_MAX bytes of s. */
+static void
+index_put_raw(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_append(b, s, n > INDEX_VALUE_MAX ? INDEX_VALUE_MAX : n);
+}
+
+static void
+index_string(struct index_ctx *ix, const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return;
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, 's');
+	index_fold(&ix->ix_key, s, strlen(s));
+	index_emit(ix);
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, 'e');
+	index_put_raw(&ix->ix_key, s);
+	index_emit(ix);
+}
+
+static void
+index_token(struct index_ctx *ix, const char *system, const char *code)
+{
+	if (code == NULL || *code == '\0')
+		return;
+	if (system == NULL)
+		system = "";
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, 'T');
+	index_put_raw(&ix->ix_key, code);
+	buf_putc(&ix->ix_key, 0);
+	index_put_raw(&ix->ix_key, system);
+	index_emit(ix);
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, 'S');
+	index_put_raw(&ix->ix_key, system);
+	buf_putc(&ix->ix_key, 0);
+	index_put_raw(&ix->ix_key, code);
+	index_emit(ix);
+}
+
+static void
+index_text(struct index_ctx *ix, const char *text)
+{
+	if (text == NULL || *text == '\0')
+		return;
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, 'x');
+	index_fold(&ix->ix_key, text, strlen(text));
+	index_emit(ix);
+}
+
+static void
+index_tagged(struct index_ctx *ix, int tag, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return;
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, tag);
+	index_put_raw(&ix->ix_key, v);
+	index_emit(ix);
+}
+
+static void
+index_coding(struct index_ctx *ix, const cJSON *c)
+{
+	index_token(ix, json_string(c, "system"), json_string(c, "code"));
+	index_text(ix, json_string(c, "display"));
+}
+
+static void
+index_date_range(struct index_ctx *ix, int64_t lo, int64_t hi)
+{
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, 'd');
+	index_put_i64(&ix->ix_key, lo);
+	index_put_i64(&ix->ix_key, hi);
+	index_emit(ix);
+}
+
+static void
+index_date(struct index_ctx *ix, const char *s)
+{
+	int64_t lo, hi;
+
+	if (s != NULL && date_parse_fhir(s, strlen(s), &lo, &hi, NULL) ==
+	    EMBER_OK)
+		index_date_range(ix, lo, hi);
+}
+
+static void
+index_number(struct index_ctx *ix, int tag, const cJSON *n, const char *sys,
+    const char *code)
+{
+	if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
+		return;
+	buf_reset(&ix->ix_key);
+	buf_putc(&ix->ix_key, tag);
+	if (tag == 'q' || tag == 'U') {
+		index_put_raw(&ix->ix_key, sys ? sys : "");
+		buf_putc(&ix->ix_key, 0);
+		if (tag == 'q') {
+			index_put_raw(&ix->ix_key, code ? code : "");
+			buf_putc(&ix->ix_key, 0);
+		}
+	}
+	index_put_double(&ix->ix_key, n->valuedouble);
+	index_emit(ix);
+}
+
+/* The "Type/id" tail of an absolute reference URL, when it has one. */
+static const char *
+index_local_tail(const struct tables *t, const char *url)
+{
+	const char	*p, *slash, *type;
+	unsigned	 ri;
+
+	/* Find ".../Type/id" or ".../Type/id/_history/n". */
+	if ((p = strstr(url, "/_history/")) == NULL)
+		p = url + strlen(url);
+	for (slash = p; slash > url && slash[-1] != '/'; slash--)
+		;
+	if (slash <= url + 1)
+		return NULL;
+	for (type = slash - 1; type > url && type[-1] != '/'; type--)
+		;
+	if (tables_resource_lookup(t, type, (size_t)(slash - 1 - type), &ri))
+		return NULL;
+	return type;
+}
+
+static void
+index_reference(struct index_ctx *ix, const char *ref)
+{
+	const char	*h, *tail;
+	char		 local[INDEX_VALUE_MAX + 1];
+
+	if (ref == NULL || *ref == '\0' || ref[0] == '#')
+		return;
+	/* Versioned references also match their resource. */
+	if (strstr(ref, "://") == NULL && (h = strstr(ref, "/_history/"))) {
+		snprintf(local, sizeof(local), "%.*s", (int)(h - ref), ref);
+		index_tagged(ix, 'r', local);
+		return;
+	}
+	index_tagged(ix, 'r', ref);
+	if (strstr(ref, "://") != NULL &&
+	    (tail = index_local_tail(ix->ix_t, ref)) != NULL) {
+		h = strstr(tail, "/_history/");
+		snprintf(local, sizeof(local), "%.*s",
+		    (int)(h ? (size_t)(h - tail) : strlen(tail)), tail);
+		index_tagged(ix, 'r', local);
+	}
+}
+
+static int
+index_visit(const struct fhirpath_value *v, void *arg)
+{
+	struct index_ctx	*ix = arg;
+	const cJSON		*j = v->json, *c, *id;
+	const char		*tn = v->type_name ? v->type_name : "";
+
+	switch (ix->ix_type) {
+	case TABLES_PARAM_STRING:
+		if (cJSON_IsString(j)) {
+			index_string(ix, j->valuestring);
+		} else if (cJSON_IsObject(j)) {
+			/* HumanName, Address: every part its own value. */
+			static const char *const parts[] = { "family", "text",
+			    "city", "district", "state", "postalCode",
+			    "country" };
+			static const char *const lists[] = { "given", "prefix",
+			    "suffix", "line" };
+			size_t k;
+
+			for (k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
+				index_string(ix, json_string(j, parts[k]));
+			for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+				cJSON_ArrayForEach(c,
+				    cJSON_GetObjectItemCaseSensitive(j,
+				    lists[k]))
+					if (cJSON_IsString(c))
+						index_string(ix, c->valuestring);
+		}
+		break;
+	case TABLES_PARAM_TOKEN:
+		if (cJSON_IsString(j)) {
+			index_token(ix, NULL, j->valuestring);
+		} else if (cJSON_IsBool(j)) {
+			index_token(ix, NULL, cJSON_IsTrue(j) ? "true" : "false");
+		} else if (cJSON_IsNumber(j) && j->valuestring) {
+			index_token(ix, NULL, j->valuestring);
+		} else if (cJSON_IsObject(j)) {
+			if (strcmp(tn, "Identifier") == 0) {
+				index_token(ix, json_string(j, "system"),
+				    json_string(j, "value"));
+				index_text(ix, json_string(
+				    cJSON_GetObjectItemCaseSensitive(j, "type"),
+				    "text"));
+			} else if (strcmp(tn, "ContactPoint") == 0) {
+				index_token(ix, json_string(j, "system"),
+				    json_string(j, "value"));
+			} else if (strcmp(tn, "Coding") == 0) {
+				index_coding(ix, j);
+			} else {
+				/* CodeableConcept (and anything with
+				 * coding/text, e.g. CodeableReference.concept). */
+				cJSON_ArrayForEach(c,
+				    cJSON_GetObjectItemCaseSensitive(j, "coding"))
+					index_coding(ix, c);
+				index_text(ix, json_string(j, "text"));
+				if (json_string(j, "code") != NULL)
+					index_coding(ix, j);
+			}
+		}
+		break;
+	case TABLES_PARAM_REFERENCE:
+		if (cJSON_IsString(j)) {
+			index_reference(ix, j->valuestring);
+			break;
+		}
+		if (!cJSON_IsObject(j))
+			break;
+		index_reference(ix, json_string(j, "reference"));
+		id = cJSON_GetObjectItemCaseSensitive(j, "identifier");
+		if (cJSON_IsObject(id) && json_string(id, "value")) {
+			buf_reset(&ix->ix_key);
+			buf_putc(&ix->ix_key, 'i');
+			index_put_raw(&ix->ix_key, json_string(id, "system") ?
+			    json_string(id, "system") : "");
+			buf_putc(&ix->ix_key, 0);
+			index_put_raw(&ix->ix_key, json_string(id, "value"));
+			index_emit(ix);
+		}
+		break;
+	case TABLES_PARAM_URI:
+		if (cJSON_IsString(j))
+			index_tagged(ix, 'u', j->valuestring);
+		break;
+	case TABLES_PARAM_DATE:
+		if (cJSON_IsString(j)) {
+			index_date(ix, j->valuestring);
+		} else if (cJSON_IsObject(j)) {
+			const char *st = json_string(j, "start");
+			const char *en = json_string(j, "end");
+			int64_t lo = INT64_MIN, hi = INT64_MAX, a, b;
+
+			if (st || en) {	/* Period: open ends are unbounded */
+				if (st && date_parse_fhir(st, strlen(st), &a,
+				    &b, NULL) == EMBER_OK)
+					lo = a;
+				if (en && date_parse_fhir(en, strlen(en), &a,
+				    &b, NULL) == EMBER_OK)
+					hi = b;
+				index_date_range(ix, lo, hi);
+			}
+			/* Timing: each event. */
+			cJSON_ArrayForEach(c,
+			    cJSON_GetObjectItemCaseSensitive(j, "event"))
+				if (cJSON_IsString(c))
+					index_date(ix, c->valuestring);
+		}
+		break;
+	case TABLES_PARAM_NUMBER:
+		index_number(ix, 'n', j, NULL, NULL);
+		break;
+	case TABLES_PARAM_QUANTITY:
+		if (cJSON_IsObject(j)) {
+			c = cJSON_GetObjectItemCaseSensitive(j, "value");
+			index_number(ix, 'Q', c, NULL, NULL);
+			index_number(ix, 'q', c, json_string(j, "system"),
+			    json_string(j, "code"));
+			if (json_string(j, "unit"))
+				index_number(ix, 'U', c, json_string(j, "unit"),
+				    NULL);
+			if (json_string(j, "code"))
+				index_number(ix, 'U', c, json_string(j, "code"),
+				    NULL);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int
+index_keys(const struct tables *t, unsigned resource, const cJSON *res,
+    struct buf *out)
+{
+	struct index_ctx	 ix;
+	struct tables_param	 p;
+	const char		*type = tables_resource_name(t, resource);
+	unsigned		 first, count, i;
+	int			 rc;
+
+	if (type == NULL)
+		return EMBER_ETABLES;
+	if ((rc = tables_param_range(t, resource, &first, &count)))
+		return rc;
+	memset(&ix, 0, sizeof(ix));
+	ix.ix_t = t;
+	ix.ix_out = out;
+	for (i = first; i < first + count; i++) {
+		if ((rc = tables_param_get(t, i, &p)))
+			goto done;
+		if (p.flags & TABLES_PARAM_NOPATH)
+			continue;
+		buf_reset(&ix.ix_prefix);
+		index_prefix(&ix.ix_prefix, type, strlen(type), p.code,
+		    p.code_len);
+		ix.ix_type = (int)p.type;
+		if ((rc = fhirpath_eval(t, &p.program, res, index_visit, &ix)))
+			goto done;
+	}
+	rc = buf_error(out);
+	if (rc == EMBER_OK)
+		rc = buf_error(&ix.ix_prefix);
+done:
+	buf_free(&ix.ix_prefix);
+	buf_free(&ix.ix_key);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * index.h: the search index: what posting keys a resource has, one per
+ * value of every search parameter of its type, normalized per parameter
+ * type (prefix index_).  search.c builds the same keys from query values.
+ *
+ * A posting key is
+ *	Type NUL code NUL tag value...
+ * where Type is the resource type, code the parameter code, and tag one
+ * byte naming the value's form:
+ *	's' folded string (case and accents folded)	string
+ *	'e' exact string				string :exact
+ *	'T' code NUL system				token
+ *	'S' system NUL code				token system|
+ *	'x' folded display / text			token :text
+ *	'r' Type/id, or an absolute or canonical URL	reference
+ *	'i' system NUL value (Reference.identifier)	reference :identifier
+ *	'u' uri						uri
+ *	'd' low(8) high(8), microseconds, sortable	date
+ *	'n' value(8), sortable double			number
+ *	'Q' value(8)					quantity, any unit
+ *	'q' system NUL code NUL value(8)		quantity system|code
+ *	'U' unit NUL value(8)				quantity ||unit
+ * Longer values are cut so that a key stays within STORE_POSTING_MAX.
+ */
+#ifndef EMBER_INDEX_H
+#define EMBER_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+struct buf;
+struct tables;
+
+#define INDEX_VALUE_MAX	200	/* bytes of a string value kept */
+
+/*
+ * Append to out the posting keys of resource, a resource of concrete
+ * resource index `resource` in t, in store_postings_replace()'s blob
+ * form (2-byte length, key).  Returns EMBER_OK, EMBER_ENOMEM, or
+ * EMBER_ETABLES when the tables cannot be read.
+ */
+int index_keys(const struct tables *t, unsigned resource, const cJSON *res,
+    struct buf *out);
+
+/* Append "Type NUL code NUL" to b. */
+int index_prefix(struct buf *b, const char *type, size_t tlen,
+    const char *code, size_t clen);
+
+/*
+ * Append s folded for string matching: ASCII lowercased, Latin letters
+ * with diacritics (U+00C0..U+017F) reduced to their base letter, at most
+ * INDEX_VALUE_MAX bytes.  Invalid UTF-8 bytes are kept as they are.
+ */
+int index_fold(struct buf *b, const char *s, size_t len);
+
+/* Append v as 8 bytes that sort like the signed value. */
+int index_put_i64(struct buf *b, int64_t v);
+
+/* Append v as 8 bytes that sort like the double (no NaN). */
+int index_put_double(struct buf *b, double v);
+
+/* Inverse of index_put_i64 / index_put_double on 8 bytes. */
+int64_t index_get_i64(const unsigned char *p);
+double index_get_double(const unsigned char *p);
+
+#endif /* EMBER_INDEX_H */

@@ -1,0 +1,1449 @@
+/*
+ * search.c: FHIR search over the index postings; see search.h and, for
+ * the posting keys, index.h.  The semantics follow the specification's
+ * search.html (R4): prefixes on ranges, string prefix matching on folded
+ * text, token system|code forms, references by Type/id, chains and _has.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "crud.h"
+#include "date.h"
+#include "error.h"
+#include "http.h"
+#include "index.h"
+#include "outcome.h"
+#include "rest.h"
+#include "search.h"
+#include "server.h"
+#include "store.h"
+#include "tables.h"
+
+#define SEARCH_VALUE_MAX	1024
+#define SEARCH_CHAIN_MAX	4	/* chain links and _has nesting */
+
+/* The result parameters: not criteria. */
+static const char *const search_result_params[] = {
+	"_count", "_sort", "_include", "_revinclude", "_summary", "_elements",
+	"_total", "_format", "_pretty", "_contained", "_containedType",
+	"_cursor", "_debug", "_type"
+};
+
+enum search_prefix {
+	PFX_EQ, PFX_NE, PFX_GT, PFX_LT, PFX_GE, PFX_LE, PFX_SA, PFX_EB, PFX_AP
+};
+
+struct search_ctx {
+	struct store_txn	*sc_t;
+	const struct tables	*sc_tb;
+	int			 sc_strict;
+	struct buf		*sc_warn;
+	char			*sc_err;
+	size_t			 sc_errsz;
+	int			 sc_depth;
+};
+
+static int
+search_fail(struct search_ctx *sc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+search_fail(struct search_ctx *sc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sc->sc_err, sc->sc_errsz, fmt, ap);
+	va_end(ap);
+	return EMBER_EINVAL;
+}
+
+/* ---- sets ------------------------------------------------------------- */
+
+void
+search_set_free(struct search_set *s)
+{
+	if (s == NULL)
+		return;
+	free(s->ss_ids);
+	s->ss_ids = NULL;
+	s->ss_n = s->ss_cap = 0;
+}
+
+static int
+set_add(struct search_set *s, uint64_t id)
+{
+	uint64_t	*grown;
+	size_t		 cap;
+
+	if (s->ss_n == s->ss_cap) {
+		cap = s->ss_cap ? s->ss_cap * 2 : 64;
+		if (cap > SIZE_MAX / sizeof(*grown) ||
+		    (grown = realloc(s->ss_ids, cap * sizeof(*grown))) == NULL)
+			return EMBER_ENOMEM;
+		s->ss_ids = grown;
+		s->ss_cap = cap;
+	}
+	s->ss_ids[s->ss_n++] = id;
+	return EMBER_OK;
+}
+
+static int
+set_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort and drop duplicates. */
+static void
+set_normalize(struct search_set *s)
+{
+	size_t i, k = 0;
+
+	if (s->ss_n < 2)
+		return;
+	qsort(s->ss_ids, s->ss_n, sizeof(*s->ss_ids), set_cmp);
+	for (i = 0; i < s->ss_n; i++)
+		if (k == 0 || s->ss_ids[k - 1] != s->ss_ids[i])
+			s->ss_ids[k++] = s->ss_ids[i];
+	s->ss_n = k;
+}
+
+/* a = a AND b (both normalized). */
+static void
+set_intersect(struct search_set *a, const struct search_set *b)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < a->ss_n && j < b->ss_n) {
+		if (a->ss_ids[i] < b->ss_ids[j])
+			i++;
+		else if (a->ss_ids[i] > b->ss_ids[j])
+			j++;
+		else {
+			a->ss_ids[k++] = a->ss_ids[i];
+			i++;
+			j++;
+		}
+	}
+	a->ss_n = k;
+}
+
+/* a = a MINUS b (both normalized). */
+static void
+set_minus(struct search_set *a, const struct search_set *b)
+{
+	size_t i, j = 0, k = 0;
+
+	for (i = 0; i < a->ss_n; i++) {
+		while (j < b->ss_n && b->ss_ids[j] < a->ss_ids[i])
+			j++;
+		if (j < b->ss_n && b->ss_ids[j] == a->ss_ids[i])
+			continue;
+		a->ss_ids[k++] = a->ss_ids[i];
+	}
+	a->ss_n = k;
+}
+
+/* a = a OR b (a unnormalized is fine; normalize after). */
+static int
+set_union(struct search_set *a, const struct search_set *b)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->ss_n; i++)
+		if ((rc = set_add(a, b->ss_ids[i])))
+			return rc;
+	set_normalize(a);
+	return EMBER_OK;
+}
+
+/* ---- scans ------------------------------------------------------------ */
+
+struct scan {
+	struct search_set	*sn_out;
+	size_t			 sn_skip;	/* prefix bytes before the value */
+	int			 sn_kind;	/* what filter applies */
+	int			 sn_prefix;	/* enum search_prefix */
+	size_t			 sn_exact_len;	/* exact match: key length */
+	int64_t			 sn_lo, sn_hi;	/* date range */
+	double			 sn_dlo, sn_dhi, sn_v;	/* number */
+	const char		*sn_needle;	/* :contains */
+	size_t			 sn_needle_len;
+};
+
+enum scan_kind {
+	SCAN_ALL, SCAN_EXACT, SCAN_DATE, SCAN_NUMBER, SCAN_CONTAINS,
+	SCAN_SUFFIX, SCAN_ABOVE
+};
+
+static int
+search_date_match(int p, int64_t lo, int64_t hi, int64_t slo, int64_t shi)
+{
+	int within = lo >= slo && hi <= shi;
+
+	switch (p) {
+	case PFX_EQ: return within;
+	case PFX_NE: return !within;
+	case PFX_GT: return hi > shi;
+	case PFX_LT: return lo < slo;
+	case PFX_GE: return hi > shi || within;
+	case PFX_LE: return lo < slo || within;
+	case PFX_SA: return lo > shi;
+	case PFX_EB: return hi < slo;
+	case PFX_AP: return lo <= shi && hi >= slo;	/* overlap */
+	}
+	return 0;
+}
+
+static int
+search_number_match(int p, double v, double lo, double hi, double exact)
+{
+	switch (p) {
+	case PFX_EQ: return v >= lo && v < hi;
+	case PFX_NE: return !(v >= lo && v < hi);
+	case PFX_GT: case PFX_SA: return v > exact;
+	case PFX_LT: case PFX_EB: return v < exact;
+	case PFX_GE: return v >= exact;
+	case PFX_LE: return v <= exact;
+	case PFX_AP: return fabs(v - exact) <= fabs(exact) * 0.1;
+	}
+	return 0;
+}
+
+static int
+scan_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
+{
+	struct scan		*sn = arg;
+	const unsigned char	*v = key + sn->sn_skip;
+	size_t			 vlen = len - sn->sn_skip;
+
+	switch (sn->sn_kind) {
+	case SCAN_EXACT:
+		if (len != sn->sn_exact_len)
+			return 0;
+		break;
+	case SCAN_DATE:
+		if (vlen != 16 || !search_date_match(sn->sn_prefix,
+		    index_get_i64(v), index_get_i64(v + 8), sn->sn_lo,
+		    sn->sn_hi))
+			return 0;
+		break;
+	case SCAN_NUMBER:
+		if (vlen < 8 || !search_number_match(sn->sn_prefix,
+		    index_get_double(key + len - 8), sn->sn_dlo, sn->sn_dhi,
+		    sn->sn_v))
+			return 0;
+		break;
+	case SCAN_CONTAINS:
+		if (memmem(v, vlen, sn->sn_needle, sn->sn_needle_len) == NULL)
+			return 0;
+		break;
+	case SCAN_SUFFIX:	/* the value ends NUL + needle */
+		if (vlen < sn->sn_needle_len + 1 ||
+		    v[vlen - sn->sn_needle_len - 1] != 0 ||
+		    memcmp(v + vlen - sn->sn_needle_len, sn->sn_needle,
+		    sn->sn_needle_len) != 0)
+			return 0;
+		break;
+	case SCAN_ABOVE:	/* the stored uri is a prefix of the needle */
+		if (vlen > sn->sn_needle_len ||
+		    memcmp(v, sn->sn_needle, vlen) != 0)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	return set_add(sn->sn_out, rid);
+}
+
+/* Scan all postings starting with key (key->len bytes). */
+static int
+search_scan(struct search_ctx *sc, const struct buf *key, struct scan *sn)
+{
+	return store_postings_scan(sc->sc_t, key->data, key->len, NULL, 0,
+	    scan_one, sn);
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+/* Split off a comparison prefix (two letters) from a value. */
+static int
+search_prefix(const char **v)
+{
+	static const char *const names[] = { "eq", "ne", "gt", "lt", "ge",
+	    "le", "sa", "eb", "ap" };
+	int i;
+
+	for (i = 0; i < 9; i++)
+		if (strncmp(*v, names[i], 2) == 0 &&
+		    (isdigit((unsigned char)(*v)[2]) || (*v)[2] == '-')) {
+			*v += 2;
+			return i;
+		}
+	return PFX_EQ;
+}
+
+/* Unescape \, \| \$ \\ in place. */
+static void
+search_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && (s[1] == ',' || s[1] == '|' || s[1] == '$' ||
+		    s[1] == '\\'))
+			s++;
+		*o++ = *s;
+	}
+	*o = '\0';
+}
+
+/* Find the first unescaped c in s, or NULL. */
+static char *
+search_find(char *s, int c)
+{
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			continue;
+		}
+		if (*s == c)
+			return s;
+	}
+	return NULL;
+}
+
+/* Parse a number's value and its implicit precision range. */
+static int
+search_number(const char *s, double *v, double *lo, double *hi)
+{
+	char		*end;
+	const char	*dot, *e;
+	int		 decimals = 0;
+	double		 half;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno || !isfinite(*v))
+		return EMBER_EINVAL;
+	if ((dot = strchr(s, '.')) != NULL) {
+		e = dot + 1;
+		while (isdigit((unsigned char)*e))
+			e++, decimals++;
+	}
+	for (half = 0.5; decimals > 0; decimals--)
+		half /= 10;
+	*lo = *v - half;
+	*hi = *v + half;
+	return EMBER_OK;
+}
+
+struct search_param {
+	struct tables_param	sp_p;
+	const char		*sp_type;	/* resource type name */
+	size_t			 sp_type_len;
+	char			 sp_modifier[72];
+};
+
+/* The posting prefix of a parameter plus a tag byte. */
+static int
+search_key(struct buf *k, const struct search_param *sp, int tag)
+{
+	buf_reset(k);
+	index_prefix(k, sp->sp_type, sp->sp_type_len, sp->sp_p.code,
+	    sp->sp_p.code_len);
+	if (tag)
+		buf_putc(k, tag);
+	return buf_error(k);
+}
+
+/* One value of a non-chained parameter into out. */
+static int
+search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
+    struct search_set *out)
+{
+	const char	*mod = sp->sp_modifier, *tail, *pv;
+	struct buf	 k = BUF_INIT;
+	struct scan	 sn;
+	char		*bar, *bar2, *sys, *code;
+	unsigned	 i, ri;
+	int		 rc = EMBER_OK;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.sn_out = out;
+	switch (sp->sp_p.type) {
+	case TABLES_PARAM_STRING:
+		search_unescape(v);
+		if (*mod && strcmp(mod, "exact") && strcmp(mod, "contains") &&
+		    strcmp(mod, "text")) {
+			rc = search_fail(sc, "modifier :%s is not valid on "
+			    "string parameter %s", mod, sp->sp_p.code);
+			break;
+		}
+		if (strcmp(mod, "exact") == 0) {
+			search_key(&k, sp, 'e');
+			buf_append(&k, v, strlen(v) > INDEX_VALUE_MAX ?
+			    INDEX_VALUE_MAX : strlen(v));
+			sn.sn_kind = SCAN_EXACT;
+			sn.sn_exact_len = k.len;
+		} else if (strcmp(mod, "contains") == 0) {
+			struct buf needle = BUF_INIT;
+
+			search_key(&k, sp, 's');
+			index_fold(&needle, v, strlen(v));
+			sn.sn_kind = SCAN_CONTAINS;
+			sn.sn_skip = k.len;
+			sn.sn_needle = needle.data ? needle.data : "";
+			sn.sn_needle_len = needle.len;
+			rc = search_scan(sc, &k, &sn);
+			buf_free(&needle);
+			break;
+		} else {
+			search_key(&k, sp, 's');
+			index_fold(&k, v, strlen(v));
+		}
+		rc = search_scan(sc, &k, &sn);
+		break;
+
+	case TABLES_PARAM_TOKEN:
+		if (*mod && strcmp(mod, "text") && strcmp(mod, "not")) {
+			rc = search_fail(sc, "modifier :%s is not supported on "
+			    "token parameter %s", mod, sp->sp_p.code);
+			break;
+		}
+		if (strcmp(mod, "text") == 0) {
+			search_unescape(v);
+			search_key(&k, sp, 'x');
+			index_fold(&k, v, strlen(v));
+			rc = search_scan(sc, &k, &sn);
+			break;
+		}
+		bar = search_find(v, '|');
+		if (bar != NULL)
+			*bar = '\0';
+		sys = bar ? v : NULL;
+		code = bar ? bar + 1 : v;
+		if (sys)
+			search_unescape(sys);
+		search_unescape(code);
+		if (sys != NULL && *code == '\0') {	/* system| */
+			search_key(&k, sp, 'S');
+			buf_puts(&k, sys);
+			buf_putc(&k, 0);
+		} else {
+			search_key(&k, sp, 'T');
+			buf_puts(&k, code);
+			buf_putc(&k, 0);
+			if (sys != NULL) {		/* system|code, |code */
+				buf_puts(&k, sys);
+				sn.sn_kind = SCAN_EXACT;
+				sn.sn_exact_len = k.len;
+			}
+		}
+		rc = search_scan(sc, &k, &sn);
+		break;
+
+	case TABLES_PARAM_REFERENCE:
+		search_unescape(v);
+		if (strcmp(mod, "identifier") == 0) {
+			search_key(&k, sp, 'i');
+			if ((bar = strchr(v, '|')) != NULL) {
+				*bar = '\0';
+				buf_puts(&k, v);
+				buf_putc(&k, 0);
+				buf_puts(&k, bar + 1);
+				sn.sn_kind = SCAN_EXACT;
+				sn.sn_exact_len = k.len;
+			} else {
+				sn.sn_kind = SCAN_SUFFIX;
+				sn.sn_skip = k.len;
+				sn.sn_needle = v;
+				sn.sn_needle_len = strlen(v);
+			}
+			rc = search_scan(sc, &k, &sn);
+			break;
+		}
+		if (*mod && tables_resource_lookup(sc->sc_tb, mod, strlen(mod),
+		    &ri)) {
+			rc = search_fail(sc, "modifier :%s is not a resource "
+			    "type or supported modifier for reference "
+			    "parameter %s", mod, sp->sp_p.code);
+			break;
+		}
+		/* An absolute URL on any base ending in Type/id is indexed
+		 * as Type/id too: look for the value as given. */
+		if (strchr(v, '/') != NULL || strchr(v, ':') != NULL) {
+			search_key(&k, sp, 'r');
+			buf_puts(&k, v);
+			sn.sn_kind = SCAN_EXACT;
+			sn.sn_exact_len = k.len;
+			rc = search_scan(sc, &k, &sn);
+			break;
+		}
+		/* A bare id: Type/id for the modifier type or each target. */
+		for (i = 0; rc == EMBER_OK && (*mod ? i < 1 :
+		    i < sp->sp_p.target_count); i++) {
+			tail = *mod ? mod : tables_param_target(sc->sc_tb,
+			    &sp->sp_p, i, NULL);
+			if (tail == NULL)
+				continue;
+			search_key(&k, sp, 'r');
+			buf_puts(&k, tail);
+			buf_putc(&k, '/');
+			buf_puts(&k, v);
+			sn.sn_kind = SCAN_EXACT;
+			sn.sn_exact_len = k.len;
+			rc = search_scan(sc, &k, &sn);
+		}
+		break;
+
+	case TABLES_PARAM_URI:
+		search_unescape(v);
+		search_key(&k, sp, 'u');
+		if (strcmp(mod, "above") == 0) {
+			sn.sn_kind = SCAN_ABOVE;
+			sn.sn_skip = k.len;
+			sn.sn_needle = v;
+			sn.sn_needle_len = strlen(v);
+		} else {
+			buf_puts(&k, v);
+			if (strcmp(mod, "below") != 0) {
+				if (*mod) {
+					rc = search_fail(sc, "modifier :%s is "
+					    "not valid on uri parameter %s", mod,
+					    sp->sp_p.code);
+					break;
+				}
+				sn.sn_kind = SCAN_EXACT;
+				sn.sn_exact_len = k.len;
+			}
+		}
+		rc = search_scan(sc, &k, &sn);
+		break;
+
+	case TABLES_PARAM_DATE:
+		if (*mod) {
+			rc = search_fail(sc, "modifier :%s is not valid on date "
+			    "parameter %s", mod, sp->sp_p.code);
+			break;
+		}
+		pv = v;
+		sn.sn_prefix = search_prefix(&pv);
+		if (date_parse_fhir(pv, strlen(pv), &sn.sn_lo, &sn.sn_hi,
+		    NULL)) {
+			rc = search_fail(sc, "\"%s\" is not a date for %s", v,
+			    sp->sp_p.code);
+			break;
+		}
+		search_key(&k, sp, 'd');
+		sn.sn_kind = SCAN_DATE;
+		sn.sn_skip = k.len;
+		rc = search_scan(sc, &k, &sn);
+		break;
+
+	case TABLES_PARAM_NUMBER:
+	case TABLES_PARAM_QUANTITY:
+		if (*mod) {
+			rc = search_fail(sc, "modifier :%s is not valid on "
+			    "parameter %s", mod, sp->sp_p.code);
+			break;
+		}
+		pv = v;
+		sn.sn_prefix = search_prefix(&pv);
+		bar = search_find((char *)(uintptr_t)pv, '|');
+		if (bar != NULL)
+			*bar = '\0';
+		if (search_number(pv, &sn.sn_v, &sn.sn_dlo, &sn.sn_dhi)) {
+			rc = search_fail(sc, "\"%s\" is not a number for %s", v,
+			    sp->sp_p.code);
+			break;
+		}
+		sn.sn_kind = SCAN_NUMBER;
+		if (sp->sp_p.type == TABLES_PARAM_NUMBER) {
+			search_key(&k, sp, 'n');
+		} else if (bar == NULL) {
+			search_key(&k, sp, 'Q');
+		} else {
+			bar2 = search_find(bar + 1, '|');
+			if (bar2 == NULL) {
+				rc = search_fail(sc, "quantity \"%s\": use "
+				    "number|system|code", v);
+				break;
+			}
+			*bar2 = '\0';
+			search_unescape(bar + 1);
+			search_unescape(bar2 + 1);
+			if (bar[1] == '\0') {	/* number||code: code or unit */
+				search_key(&k, sp, 'U');
+				buf_puts(&k, bar2 + 1);
+				buf_putc(&k, 0);
+			} else {
+				search_key(&k, sp, 'q');
+				buf_puts(&k, bar + 1);
+				buf_putc(&k, 0);
+				buf_puts(&k, bar2 + 1);
+				buf_putc(&k, 0);
+			}
+		}
+		rc = search_scan(sc, &k, &sn);
+		break;
+
+	default:
+		rc = search_fail(sc, "parameter %s (%s) cannot be searched yet",
+		    sp->sp_p.code, tables_param_type_name(sp->sp_p.type));
+		break;
+	}
+	if (rc == EMBER_OK)
+		rc = buf_error(&k);
+	buf_free(&k);
+	return rc;
+}
+
+/* Every current resource of a type. */
+struct all_arg {
+	struct search_set *out;
+};
+
+static int
+search_all_one(void *arg, const struct store_row *row)
+{
+	return set_add(((struct all_arg *)arg)->out, row->sr_rid);
+}
+
+static int
+search_all(struct search_ctx *sc, const char *type, size_t tlen,
+    struct search_set *out)
+{
+	struct all_arg	a = { out };
+	int		rc;
+
+	if ((rc = store_each(sc->sc_t, type, tlen, search_all_one, &a)))
+		return rc;
+	set_normalize(out);
+	return EMBER_OK;
+}
+
+/* Resources with any value for the parameter (for :missing). */
+static int
+search_present(struct search_ctx *sc, const struct search_param *sp,
+    struct search_set *out)
+{
+	struct buf	k = BUF_INIT;
+	struct scan	sn;
+	int		rc;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.sn_out = out;
+	search_key(&k, sp, 0);
+	rc = search_scan(sc, &k, &sn);
+	buf_free(&k);
+	set_normalize(out);
+	return rc;
+}
+
+/* ---- rids and references ---------------------------------------------- */
+
+/* The rids of current resources named by "Type/id" references. */
+static int
+search_rids_to_refs(struct search_ctx *sc, const struct search_set *in,
+    struct buf *refs)
+{
+	struct store_row	row;
+	size_t			i;
+	int			rc;
+
+	for (i = 0; i < in->ss_n; i++) {
+		if ((rc = store_row(sc->sc_t, in->ss_ids[i], &row)))
+			return rc;
+		buf_append(refs, row.sr_key, row.sr_key_len);
+		buf_putc(refs, 0);
+	}
+	return buf_error(refs);
+}
+
+static int search_criterion(struct search_ctx *sc, const char *type,
+    size_t tlen, const char *name, char *value, struct search_set *out);
+
+/*
+ * A chain: param[:Type].rest=value.  The inner criterion runs on each
+ * target type; the outer keeps resources referencing a match.
+ */
+static int
+search_chain(struct search_ctx *sc, const struct search_param *sp,
+    const char *rest, char *value, struct search_set *out)
+{
+	struct search_set	 inner = { NULL, 0, 0 };
+	struct buf		 refs = BUF_INIT, k = BUF_INIT;
+	struct scan		 sn;
+	const char		*target, *r;
+	char			*vcopy;
+	unsigned		 i, n, ri;
+	int			 rc = EMBER_OK;
+
+	if (sp->sp_p.type != TABLES_PARAM_REFERENCE)
+		return search_fail(sc, "%s is not a reference: it cannot be "
+		    "chained", sp->sp_p.code);
+	if (sp->sp_modifier[0] && tables_resource_lookup(sc->sc_tb,
+	    sp->sp_modifier, strlen(sp->sp_modifier), &ri))
+		return search_fail(sc, "chain %s:%s: not a resource type",
+		    sp->sp_p.code, sp->sp_modifier);
+	n = sp->sp_modifier[0] ? 1 : sp->sp_p.target_count;
+	if (n == 0)
+		return search_fail(sc, "%s has no target types to chain "
+		    "through", sp->sp_p.code);
+	for (i = 0; rc == EMBER_OK && i < n; i++) {
+		target = sp->sp_modifier[0] ? sp->sp_modifier :
+		    tables_param_target(sc->sc_tb, &sp->sp_p, i, NULL);
+		if (target == NULL || tables_resource_lookup(sc->sc_tb, target,
+		    strlen(target), &ri))
+			continue;
+		if ((vcopy = strdup(value)) == NULL)
+			return EMBER_ENOMEM;
+		inner.ss_n = 0;
+		rc = search_criterion(sc, target, strlen(target), rest, vcopy,
+		    &inner);
+		free(vcopy);
+		/* With several targets, a parameter the inner type lacks
+		 * simply matches nothing there. */
+		if (rc == EMBER_EINVAL && n > 1 && !sp->sp_modifier[0]) {
+			rc = EMBER_OK;
+			continue;
+		}
+		if (rc == EMBER_OK)
+			rc = search_rids_to_refs(sc, &inner, &refs);
+	}
+	for (r = refs.data; rc == EMBER_OK && r && r < refs.data + refs.len;
+	    r += strlen(r) + 1) {
+		memset(&sn, 0, sizeof(sn));
+		sn.sn_out = out;
+		search_key(&k, sp, 'r');
+		buf_puts(&k, r);
+		sn.sn_kind = SCAN_EXACT;
+		sn.sn_exact_len = k.len;
+		rc = search_scan(sc, &k, &sn);
+	}
+	search_set_free(&inner);
+	buf_free(&refs);
+	buf_free(&k);
+	if (rc == EMBER_OK)
+		set_normalize(out);
+	return rc;
+}
+
+/*
+ * _has:Type:param:criterion=value — resources of `type` that a Type
+ * resource matching criterion references through param.
+ */
+static int
+search_has(struct search_ctx *sc, const char *type, size_t tlen,
+    const char *spec, char *value, struct search_set *out)
+{
+	struct search_set	 inner = { NULL, 0, 0 };
+	struct store_row	 row;
+	struct buf		 k = BUF_INIT;
+	const unsigned char	*p;
+	const void		*owned;
+	char			 rtype[65], rparam[65];
+	const char		*c1, *c2;
+	size_t			 i, len, n, plen;
+	int			 rc;
+
+	if ((c1 = strchr(spec, ':')) == NULL ||
+	    (c2 = strchr(c1 + 1, ':')) == NULL ||
+	    (size_t)(c1 - spec) >= sizeof(rtype) ||
+	    (size_t)(c2 - c1 - 1) >= sizeof(rparam))
+		return search_fail(sc, "_has needs _has:Type:param:criterion");
+	snprintf(rtype, sizeof(rtype), "%.*s", (int)(c1 - spec), spec);
+	snprintf(rparam, sizeof(rparam), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+	if ((rc = search_criterion(sc, rtype, strlen(rtype), c2 + 1, value,
+	    &inner)))
+		goto done;
+	/* Each match's reference postings of rparam that name `type`. */
+	index_prefix(&k, rtype, strlen(rtype), rparam, strlen(rparam));
+	buf_putc(&k, 'r');
+	buf_append(&k, type, tlen);
+	buf_putc(&k, '/');
+	plen = k.len;
+	for (i = 0; i < inner.ss_n; i++) {
+		rc = store_postings_owned(sc->sc_t, inner.ss_ids[i], &owned,
+		    &len);
+		if (rc == EMBER_ENOTFOUND)
+			continue;
+		if (rc)
+			goto done;
+		for (p = owned; len >= 2; p += 2 + n, len -= 2 + n) {
+			n = ((size_t)p[0] << 8) | p[1];
+			if (n > len - 2)
+				break;
+			if (n <= plen || memcmp(p + 2, k.data, plen) != 0)
+				continue;
+			rc = store_current(sc->sc_t, type, tlen,
+			    (const char *)p + 2 + plen, n - plen, &row);
+			if (rc == EMBER_ENOTFOUND)
+				continue;
+			if (rc)
+				goto done;
+			if (!row.sr_deleted && (rc = set_add(out, row.sr_rid)))
+				goto done;
+		}
+	}
+	set_normalize(out);
+	rc = EMBER_OK;
+done:
+	search_set_free(&inner);
+	buf_free(&k);
+	return rc;
+}
+
+/* Look up a parameter of type; name may carry :modifier. */
+static int
+search_param(struct search_ctx *sc, const char *type, size_t tlen,
+    const char *name, size_t nlen, struct search_param *sp)
+{
+	const char	*colon = memchr(name, ':', nlen);
+	unsigned	 ri, pi;
+	size_t		 clen = colon ? (size_t)(colon - name) : nlen;
+
+	memset(sp, 0, sizeof(*sp));
+	if (tables_resource_lookup(sc->sc_tb, type, tlen, &ri))
+		return search_fail(sc, "unknown resource type %.*s", (int)tlen,
+		    type);
+	if (tables_param_lookup(sc->sc_tb, ri, name, clen, &pi) ||
+	    tables_param_get(sc->sc_tb, pi, &sp->sp_p))
+		return EMBER_ENOTFOUND;
+	sp->sp_type = tables_resource_name(sc->sc_tb, ri);
+	sp->sp_type_len = strlen(sp->sp_type);
+	if (colon != NULL) {
+		if (nlen - clen - 1 >= sizeof(sp->sp_modifier))
+			return search_fail(sc, "modifier too long");
+		memcpy(sp->sp_modifier, colon + 1, nlen - clen - 1);
+	}
+	return EMBER_OK;
+}
+
+/*
+ * One criterion: name (with modifier, chain or _has) and its value (a
+ * comma-separated OR list) into out.
+ */
+static int
+search_criterion(struct search_ctx *sc, const char *type, size_t tlen,
+    const char *name, char *value, struct search_set *out)
+{
+	struct search_param	 sp;
+	struct search_set	 present = { NULL, 0, 0 }, all = { NULL, 0, 0 };
+	const char		*dot;
+	char			*v, *next;
+	int			 rc;
+
+	if (++sc->sc_depth > SEARCH_CHAIN_MAX * 2) {
+		sc->sc_depth--;
+		return search_fail(sc, "chains and _has nest too deep");
+	}
+	if (strncmp(name, "_has:", 5) == 0) {
+		rc = search_has(sc, type, tlen, name + 5, value, out);
+		goto done;
+	}
+	dot = strchr(name, '.');
+	rc = search_param(sc, type, tlen, name, dot ? (size_t)(dot - name) :
+	    strlen(name), &sp);
+	if (rc == EMBER_ENOTFOUND) {
+		rc = search_fail(sc, "unknown search parameter \"%s\" for %.*s",
+		    name, (int)tlen, type);
+		goto done;
+	}
+	if (rc)
+		goto done;
+	if (dot != NULL) {
+		rc = search_chain(sc, &sp, dot + 1, value, out);
+		goto done;
+	}
+	if (sp.sp_p.flags & TABLES_PARAM_NOPATH) {
+		rc = search_fail(sc, "parameter %s cannot be searched yet",
+		    sp.sp_p.code);
+		goto done;
+	}
+	if (strcmp(sp.sp_modifier, "missing") == 0) {
+		if (strcmp(value, "true") && strcmp(value, "false")) {
+			rc = search_fail(sc, ":missing takes true or false");
+			goto done;
+		}
+		if ((rc = search_present(sc, &sp, &present)))
+			goto done;
+		if (strcmp(value, "false") == 0) {
+			rc = set_union(out, &present);
+			goto done;
+		}
+		if ((rc = search_all(sc, type, tlen, &all)) == EMBER_OK) {
+			set_minus(&all, &present);
+			rc = set_union(out, &all);
+		}
+		goto done;
+	}
+	if (strcmp(sp.sp_modifier, "not") == 0) {
+		/* token :not: every resource but those matching. */
+		struct search_set match = { NULL, 0, 0 };
+
+		sp.sp_modifier[0] = '\0';
+		for (v = value; rc == EMBER_OK && v; v = next) {
+			if ((next = search_find(v, ',')) != NULL)
+				*next++ = '\0';
+			rc = search_value(sc, &sp, v, &match);
+		}
+		set_normalize(&match);
+		if (rc == EMBER_OK && (rc = search_all(sc, type, tlen, &all)) ==
+		    EMBER_OK) {
+			set_minus(&all, &match);
+			rc = set_union(out, &all);
+		}
+		search_set_free(&match);
+		goto done;
+	}
+	for (v = value; rc == EMBER_OK && v; v = next) {
+		if ((next = search_find(v, ',')) != NULL)
+			*next++ = '\0';
+		if (*v == '\0') {
+			rc = search_fail(sc, "%s has an empty value", name);
+			break;
+		}
+		rc = search_value(sc, &sp, v, out);
+	}
+	set_normalize(out);
+done:
+	search_set_free(&present);
+	search_set_free(&all);
+	sc->sc_depth--;
+	return rc;
+}
+
+static int
+search_is_result_param(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(search_result_params) /
+	    sizeof(search_result_params[0]); i++) {
+		size_t n = strlen(search_result_params[i]);
+
+		if (strncmp(name, search_result_params[i], n) == 0 &&
+		    (name[n] == '\0' || name[n] == ':'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+search_eval(struct store_txn *t, const struct tables *tb, const char *type,
+    size_t type_len, const char *query, size_t len, int strict,
+    struct search_set *out, struct buf *warnings, char *err, size_t errsz)
+{
+	struct search_ctx	 sc;
+	struct search_set	 acc = { NULL, 0, 0 }, one = { NULL, 0, 0 };
+	struct http_param	 hp;
+	const char		*p = query, *end = query + len;
+	char			 name[256], *value = NULL;
+	size_t			 n;
+	int			 rc = EMBER_OK, any = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_t = t;
+	sc.sc_tb = tb;
+	sc.sc_strict = strict;
+	sc.sc_warn = warnings;
+	sc.sc_err = err;
+	sc.sc_errsz = errsz;
+	if ((value = malloc(SEARCH_VALUE_MAX + 1)) == NULL)
+		return EMBER_ENOMEM;
+	while (rc == EMBER_OK && http_query_next(&p, end, &hp)) {
+		if (hp.hp_name_len >= sizeof(name) ||
+		    hp.hp_value_len > SEARCH_VALUE_MAX ||
+		    http_percent_decode(hp.hp_name, hp.hp_name_len, 1, name,
+		    &n) || http_percent_decode(hp.hp_value, hp.hp_value_len, 1,
+		    value, &n)) {
+			rc = search_fail(&sc, "malformed query parameter");
+			break;
+		}
+		if (search_is_result_param(name))
+			continue;
+		one.ss_n = 0;
+		rc = search_criterion(&sc, type, type_len, name, value, &one);
+		if (rc == EMBER_EINVAL && !strict &&
+		    strncmp(err, "unknown search parameter", 24) == 0) {
+			/* Lenient: an unknown parameter is ignored, and said. */
+			if (warnings != NULL) {
+				buf_puts(warnings, err);
+				buf_putc(warnings, '\n');
+			}
+			rc = EMBER_OK;
+			continue;
+		}
+		if (rc)
+			break;
+		if (!any) {
+			acc.ss_n = 0;
+			rc = set_union(&acc, &one);
+			any = 1;
+		} else
+			set_intersect(&acc, &one);
+	}
+	if (rc == EMBER_OK && !any)
+		rc = search_all(&sc, type, type_len, &acc);
+	free(value);
+	search_set_free(&one);
+	if (rc) {
+		search_set_free(&acc);
+		return rc;
+	}
+	*out = acc;
+	return EMBER_OK;
+}
+
+/* ---- the searchset ---------------------------------------------------- */
+
+/* Result parameters of one search. */
+struct search_opts {
+	uint64_t	so_count;
+	uint64_t	so_cursor;	/* resume after this rid */
+	int		so_summary_count;
+	int		so_total;	/* 0 none, 1 accurate */
+	struct buf	so_include;	/* "Type:param[:Target]" NUL ... */
+	struct buf	so_revinclude;	/* "Type:param" NUL ... */
+};
+
+/* Decode name=value pairs of a query; fn sees each. */
+static int
+search_each_param(const char *q, size_t len,
+    int (*fn)(void *, const char *, const char *), void *arg)
+{
+	const char		*p = q, *end = q + len;
+	struct http_param	 hp;
+	char			 name[256], value[SEARCH_VALUE_MAX + 1];
+	size_t			 n;
+	int			 rc;
+
+	while (http_query_next(&p, end, &hp)) {
+		if (hp.hp_name_len >= sizeof(name) ||
+		    hp.hp_value_len > SEARCH_VALUE_MAX ||
+		    http_percent_decode(hp.hp_name, hp.hp_name_len, 1, name,
+		    &n) || http_percent_decode(hp.hp_value, hp.hp_value_len, 1,
+		    value, &n))
+			return EMBER_EINVAL;
+		if ((rc = fn(arg, name, value)))
+			return rc;
+	}
+	return EMBER_OK;
+}
+
+struct opts_arg {
+	struct rest_ctx		*oa_cx;
+	struct search_opts	*oa_o;
+	struct buf		*oa_warn;
+	int			 oa_strict;
+	char			 oa_err[256];
+};
+
+static int
+search_opt_uint(const char *v, uint64_t *out)
+{
+	char			*end;
+	unsigned long long	 n;
+
+	if (!isdigit((unsigned char)v[0]))
+		return EMBER_EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end != '\0' || errno)
+		return EMBER_EINVAL;
+	*out = n;
+	return EMBER_OK;
+}
+
+static int
+search_opt_one(void *arg, const char *name, const char *value)
+{
+	struct opts_arg		*oa = arg;
+	struct search_opts	*o = oa->oa_o;
+	const struct conf	*c = &oa->oa_cx->cx_server->srv_conf;
+
+	if (strcmp(name, "_count") == 0) {
+		if (search_opt_uint(value, &o->so_count)) {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "_count must be "
+			    "a non-negative integer, not \"%.100s\"", value);
+			return EMBER_EINVAL;
+		}
+		if (o->so_count > c->cf_max_count)
+			o->so_count = c->cf_max_count;
+	} else if (strcmp(name, "_cursor") == 0) {
+		if (search_opt_uint(value, &o->so_cursor)) {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "bad _cursor");
+			return EMBER_EINVAL;
+		}
+	} else if (strcmp(name, "_summary") == 0) {
+		if (strcmp(value, "count") == 0)
+			o->so_summary_count = 1;
+		else if (strcmp(value, "false") != 0) {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "_summary=%.100s is "
+			    "not supported yet (count and false are)", value);
+			return EMBER_ENOTIMPL;
+		}
+	} else if (strcmp(name, "_total") == 0) {
+		if (strcmp(value, "none") == 0)
+			o->so_total = 0;
+		else if (strcmp(value, "accurate") == 0 ||
+		    strcmp(value, "estimate") == 0)
+			o->so_total = 1;
+		else {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "_total must be "
+			    "none, estimate or accurate");
+			return EMBER_EINVAL;
+		}
+	} else if (strcmp(name, "_include") == 0) {
+		buf_puts(&o->so_include, value);
+		buf_putc(&o->so_include, 0);
+	} else if (strcmp(name, "_revinclude") == 0) {
+		buf_puts(&o->so_revinclude, value);
+		buf_putc(&o->so_revinclude, 0);
+	} else if (strncmp(name, "_include:", 9) == 0 ||
+	    strncmp(name, "_revinclude:", 12) == 0 ||
+	    strcmp(name, "_sort") == 0 || strcmp(name, "_elements") == 0 ||
+	    strcmp(name, "_contained") == 0 ||
+	    strcmp(name, "_containedType") == 0) {
+		if (oa->oa_strict) {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "%.100s is not "
+			    "supported yet", name);
+			return EMBER_ENOTIMPL;
+		}
+		buf_printf(oa->oa_warn, "%.100s is not supported yet and was "
+		    "ignored\n", name);
+	}
+	return EMBER_OK;
+}
+
+/* Append the stored JSON of rid as a searchset entry. */
+static int
+search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
+    const char *mode, struct buf *b, int *first)
+{
+	struct store_row	row;
+	struct store_version	sv;
+	int			rc;
+
+	if ((rc = store_row(t, rid, &row)) ||
+	    (rc = store_version(t, rid, row.sr_version, &sv)))
+		return rc;
+	if (sv.sv_deleted)
+		return EMBER_OK;
+	if (!*first)
+		buf_putc(b, ',');
+	*first = 0;
+	buf_puts(b, "{\"fullUrl\":\"");
+	buf_json_escape(b, cx->cx_base, strlen(cx->cx_base));
+	buf_putc(b, '/');
+	buf_json_escape(b, row.sr_key, row.sr_key_len);
+	buf_puts(b, "\",\"resource\":");
+	buf_append(b, sv.sv_json, sv.sv_json_len);
+	buf_printf(b, ",\"search\":{\"mode\":\"%s\"}}", mode);
+	return buf_error(b);
+}
+
+/* _include Type:param[:Target] over the page's rids. */
+static int
+search_includes(struct rest_ctx *cx, struct store_txn *t,
+    const struct search_set *page, const struct search_opts *o,
+    struct search_set *inc)
+{
+	const struct tables	*tb = cx->cx_v->svv_tables;
+	const char		*spec, *c1, *c2, *tgt;
+	const unsigned char	*p;
+	const void		*owned;
+	struct store_row	 row;
+	struct buf		 k = BUF_INIT;
+	size_t			 i, len, n, plen, tl;
+	int			 rc = EMBER_OK;
+
+	for (spec = o->so_include.data; spec &&
+	    spec < o->so_include.data + o->so_include.len;
+	    spec += strlen(spec) + 1) {
+		if ((c1 = strchr(spec, ':')) == NULL) {
+			rc = EMBER_EINVAL;
+			break;
+		}
+		c2 = strchr(c1 + 1, ':');
+		tgt = c2 ? c2 + 1 : NULL;
+		buf_reset(&k);
+		index_prefix(&k, spec, (size_t)(c1 - spec), c1 + 1,
+		    c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
+		buf_putc(&k, 'r');
+		plen = k.len;
+		for (i = 0; i < page->ss_n; i++) {
+			if (store_postings_owned(t, page->ss_ids[i], &owned,
+			    &len))
+				continue;
+			for (p = owned; len >= 2; p += 2 + n, len -= 2 + n) {
+				const char *ref, *slash;
+
+				n = ((size_t)p[0] << 8) | p[1];
+				if (n > len - 2)
+					break;
+				if (n <= plen || memcmp(p + 2, k.data, plen))
+					continue;
+				ref = (const char *)p + 2 + plen;
+				slash = memchr(ref, '/', n - plen);
+				if (slash == NULL || memchr(ref, ':', n - plen))
+					continue;
+				tl = (size_t)(slash - ref);
+				if (tgt && (strlen(tgt) != tl ||
+				    memcmp(tgt, ref, tl) != 0))
+					continue;
+				if (store_current(t, ref, tl, slash + 1,
+				    n - plen - tl - 1, &row) == EMBER_OK &&
+				    !row.sr_deleted &&
+				    (rc = set_add(inc, row.sr_rid)))
+					goto done;
+			}
+		}
+	}
+	/* _revinclude Type:param: resources of Type referencing a match. */
+	for (spec = o->so_revinclude.data; rc == EMBER_OK && spec &&
+	    spec < o->so_revinclude.data + o->so_revinclude.len;
+	    spec += strlen(spec) + 1) {
+		struct scan sn;
+
+		if ((c1 = strchr(spec, ':')) == NULL) {
+			rc = EMBER_EINVAL;
+			break;
+		}
+		for (i = 0; rc == EMBER_OK && i < page->ss_n; i++) {
+			if ((rc = store_row(t, page->ss_ids[i], &row)))
+				break;
+			buf_reset(&k);
+			index_prefix(&k, spec, (size_t)(c1 - spec), c1 + 1,
+			    strlen(c1 + 1));
+			buf_putc(&k, 'r');
+			buf_append(&k, row.sr_key, row.sr_key_len);
+			memset(&sn, 0, sizeof(sn));
+			sn.sn_out = inc;
+			sn.sn_kind = SCAN_EXACT;
+			sn.sn_exact_len = k.len;
+			rc = store_postings_scan(t, k.data, k.len, NULL, 0,
+			    scan_one, &sn);
+		}
+	}
+	(void)tb;
+done:
+	set_normalize(inc);
+	set_minus(inc, page);
+	buf_free(&k);
+	return rc;
+}
+
+/* The query without _cursor, for paging links. */
+static void
+search_query_sans_cursor(const struct rest_ctx *cx, const char *q, size_t len,
+    struct buf *b)
+{
+	const char		*p = q, *end = q + len;
+	struct http_param	 hp;
+
+	(void)cx;
+	while (http_query_next(&p, end, &hp)) {
+		if (hp.hp_name_len == 7 && memcmp(hp.hp_name, "_cursor", 7) == 0)
+			continue;
+		if (b->len)
+			buf_putc(b, '&');
+		buf_append(b, hp.hp_name, (size_t)(hp.hp_value + hp.hp_value_len -
+		    hp.hp_name));
+	}
+}
+
+/*
+ * GET [base]?_type=A,B&...: the criteria run on each listed type (rids
+ * are unique across types) and the results are joined.
+ */
+static int
+search_system(struct rest_ctx *cx, struct store_txn *t, const char *q,
+    size_t len, int strict, struct search_set *out, struct buf *warn,
+    char *err, size_t errsz)
+{
+	const struct tables	*tb = cx->cx_v->svv_tables;
+	struct search_set	 one = { NULL, 0, 0 };
+	char			 types[SEARCH_VALUE_MAX], *ty, *next;
+	unsigned		 ri;
+	int			 rc = EMBER_OK;
+
+	if (rest_query_get(cx, "_type", types, sizeof(types)) != EMBER_OK ||
+	    types[0] == '\0') {
+		snprintf(err, errsz, "a system search needs _type");
+		return EMBER_EINVAL;
+	}
+	for (ty = types; rc == EMBER_OK && ty; ty = next) {
+		if ((next = strchr(ty, ',')) != NULL)
+			*next++ = '\0';
+		if (tables_resource_lookup(tb, ty, strlen(ty), &ri)) {
+			snprintf(err, errsz, "_type: unknown resource type "
+			    "\"%.100s\"", ty);
+			rc = EMBER_EINVAL;
+			break;
+		}
+		one.ss_n = 0;
+		if ((rc = search_eval(t, tb, ty, strlen(ty), q, len, strict,
+		    &one, warn, err, errsz)) == EMBER_OK)
+			rc = set_union(out, &one);
+		search_set_free(&one);
+	}
+	return rc;
+}
+
+int
+search_handle(struct rest_ctx *cx)
+{
+	const struct rest_request *rq = cx->cx_rq;
+	struct search_opts	 o;
+	struct opts_arg		 oa;
+	struct search_set	 set = { NULL, 0, 0 }, page = { NULL, 0, 0 };
+	struct search_set	 inc = { NULL, 0, 0 };
+	struct store_txn	*t = NULL;
+	struct buf		 q = BUF_INIT, warn = BUF_INIT, b = BUF_INIT;
+	struct buf		 links = BUF_INIT;
+	char			 err[512], id[23];
+	size_t			 i, start;
+	int			 rc, strict, first = 1;
+
+	strict = rq->rq_prefer != NULL &&
+	    strstr(rq->rq_prefer, "handling=strict") != NULL;
+	/* POST _search: the form body's parameters join the query's. */
+	buf_append(&q, cx->cx_query, cx->cx_query_len);
+	if (strcmp(rq->rq_method, "POST") == 0 && rq->rq_body_len) {
+		if (rq->rq_content_type == NULL || strncmp(rq->rq_content_type,
+		    "application/x-www-form-urlencoded", 33) != 0)
+			return rest_fail(cx, EMBER_EMEDIA, "POST _search takes "
+			    "application/x-www-form-urlencoded");
+		if (q.len)
+			buf_putc(&q, '&');
+		buf_append(&q, rq->rq_body, rq->rq_body_len);
+	}
+	memset(&o, 0, sizeof(o));
+	o.so_count = cx->cx_server->srv_conf.cf_default_count;
+	o.so_total = 1;
+	memset(&oa, 0, sizeof(oa));
+	oa.oa_cx = cx;
+	oa.oa_o = &o;
+	oa.oa_warn = &warn;
+	oa.oa_strict = strict;
+	if ((rc = search_each_param(q.data ? q.data : "", q.len, search_opt_one,
+	    &oa))) {
+		rest_fail(cx, rc, "%s", oa.oa_err[0] ? oa.oa_err :
+		    "malformed query");
+		goto done;
+	}
+	if ((rc = store_txn_begin(cx->cx_v->svv_store, 0, &t))) {
+		rest_fail(cx, rc, "cannot begin a read transaction");
+		goto done;
+	}
+	if (cx->cx_type != NULL)
+		rc = search_eval(t, cx->cx_v->svv_tables, cx->cx_type,
+		    cx->cx_type_len, q.data ? q.data : "", q.len, strict, &set,
+		    &warn, err, sizeof(err));
+	else
+		rc = search_system(cx, t, q.data ? q.data : "", q.len, strict,
+		    &set, &warn, err, sizeof(err));
+	if (rc) {
+		rest_fail(cx, rc, "%s", err);
+		goto done;
+	}
+	/* The page: rids after the cursor, at most _count of them. */
+	for (start = 0; start < set.ss_n && set.ss_ids[start] <= o.so_cursor;
+	    start++)
+		;
+	for (i = start; !o.so_summary_count && i < set.ss_n &&
+	    page.ss_n < o.so_count; i++)
+		if ((rc = set_add(&page, set.ss_ids[i])))
+			goto nomem;
+	if ((o.so_include.len || o.so_revinclude.len) &&
+	    (rc = search_includes(cx, t, &page, &o, &inc))) {
+		rest_fail(cx, rc, "malformed _include or _revinclude "
+		    "(Type:param[:Target])");
+		goto done;
+	}
+	if ((rc = crud_new_id(id)))
+		goto nomem;
+	buf_printf(&b, "{\"resourceType\":\"Bundle\",\"id\":\"%s\","
+	    "\"type\":\"searchset\"", id);
+	if (o.so_total || o.so_summary_count)
+		buf_printf(&b, ",\"total\":%zu", set.ss_n);
+	search_query_sans_cursor(cx, q.data ? q.data : "", q.len, &links);
+	buf_puts(&b, ",\"link\":[{\"relation\":\"self\",\"url\":\"");
+	buf_json_escape(&b, cx->cx_base, strlen(cx->cx_base));
+	buf_printf(&b, "%s%s?", cx->cx_type ? "/" : "",
+	    cx->cx_type ? cx->cx_type : "");
+	buf_json_escape(&b, q.data ? q.data : "", q.len);
+	buf_puts(&b, "\"}");
+	if (!o.so_summary_count && i < set.ss_n && page.ss_n > 0) {
+		buf_puts(&b, ",{\"relation\":\"next\",\"url\":\"");
+		buf_json_escape(&b, cx->cx_base, strlen(cx->cx_base));
+		buf_printf(&b, "%s%s?", cx->cx_type ? "/" : "",
+		    cx->cx_type ? cx->cx_type : "");
+		buf_json_escape(&b, links.data ? links.data : "", links.len);
+		buf_printf(&b, "%s_cursor=%llu\"}", links.len ? "&" : "",
+		    (unsigned long long)page.ss_ids[page.ss_n - 1]);
+	}
+	buf_puts(&b, "]");
+	if (!o.so_summary_count || warn.len) {
+		buf_puts(&b, ",\"entry\":[");
+		for (i = 0; i < page.ss_n; i++)
+			if ((rc = search_entry(cx, t, page.ss_ids[i], "match",
+			    &b, &first)))
+				goto store_fail;
+		for (i = 0; i < inc.ss_n; i++)
+			if ((rc = search_entry(cx, t, inc.ss_ids[i], "include",
+			    &b, &first)))
+				goto store_fail;
+		if (warn.len) {
+			struct buf oo = BUF_INIT;
+
+			while (warn.len && warn.data[warn.len - 1] == '\n')
+				warn.data[--warn.len] = '\0';
+			outcome_write(&oo, "warning", "not-supported", warn.data);
+			buf_printf(&b, "%s{\"resource\":", first ? "" : ",");
+			buf_append(&b, oo.data, oo.len);
+			buf_puts(&b, ",\"search\":{\"mode\":\"outcome\"}}");
+			buf_free(&oo);
+		}
+		buf_puts(&b, "]");
+	}
+	buf_puts(&b, "}");
+	store_txn_abort(t);
+	t = NULL;
+	if ((rc = rest_json_body(cx, 200, &b)))
+		goto nomem;
+	rc = EMBER_OK;
+	goto done;
+store_fail:
+	rest_fail(cx, rc, "cannot read a match");
+	goto done;
+nomem:
+	rest_fail(cx, EMBER_ENOMEM, "out of memory");
+done:
+	store_txn_abort(t);
+	search_set_free(&set);
+	search_set_free(&page);
+	search_set_free(&inc);
+	buf_free(&q);
+	buf_free(&warn);
+	buf_free(&b);
+	buf_free(&links);
+	buf_free(&o.so_include);
+	buf_free(&o.so_revinclude);
+	return rc;
+}

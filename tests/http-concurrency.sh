@@ -1,0 +1,130 @@
+#!/bin/bash
+# http-concurrency.sh: concurrent writers through lighttpd and two
+# ember.fcgi workers.  8 clients updating one resource with If-Match in a
+# loop: every accepted update gets a distinct version, no update is lost
+# (each version holds exactly the marker of the client it was promised
+# to), the others get 412 and nothing else.  8 clients creating at once:
+# every create succeeds with its own id and type history grows by exactly
+# the number of creates.
+. "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
+start_server
+
+CLIENTS=8
+ROUNDS=40	# If-Match updates per client
+CREATES=25	# creates per client
+CT='Content-Type: application/fhir+json'
+
+patient() {	# patient MARKER: a Patient conc carrying MARKER
+	printf '{"resourceType":"Patient","id":"conc","identifier":[{"system":"urn:client","value":"%s"}]}' "$1"
+}
+
+# vid ETAG: the version number in W/"N".
+vid() { local v=${1#W/\"}; echo "${v%\"}"; }
+
+# history_count PATH: entries of a history, following next links.
+history_count() {
+	local n=0 next=$BASE$1
+	while [ -n "$next" ]; do
+		req GET "$next"
+		[ "$STATUS" = 200 ] || { echo "status $STATUS"; return; }
+		n=$((n + $(jqb '.entry // [] | length')))
+		next=$(jqb '.link[]? | select(.relation=="next") | .url')
+	done
+	echo "$n"
+}
+
+# updater C: ROUNDS of read the ETag, then PUT with If-Match; one line
+# "STATUS NEW-ETAG MARKER IF-MATCH-ETAG" per PUT in $TMP/upd.C.
+updater() {
+	local c=$1 i etag marker
+	for ((i = 1; i <= ROUNDS; i++)); do
+		etag=$("$CURL" -s -o /dev/null -w '%header{etag}' "$BASE/Patient/conc")
+		marker=c$c-i$i
+		"$CURL" -s -o /dev/null -w "%{http_code} %header{etag} $marker $etag\n" \
+		    -X PUT -H "$CT" -H "If-Match: $etag" \
+		    --data-binary "$(patient "$marker")" "$BASE/Patient/conc"
+	done > "$TMP/upd.$c"
+}
+
+# creator C: CREATES POSTs; one line "STATUS ID" per POST in $TMP/new.C.
+creator() {
+	local c=$1 i
+	for ((i = 1; i <= CREATES; i++)); do
+		"$CURL" -s -o /dev/null -w '%{http_code} %header{location}\n' \
+		    -X POST -H "$CT" --data-binary '{"resourceType":"Patient","active":true}' \
+		    "$BASE/Patient"
+	done | sed -E 's|^([0-9]+) .*/Patient/([^/]+)/_history/.*|\1 \2|' > "$TMP/new.$c"
+}
+
+# in_parallel FUNCTION: run FUNCTION 1..CLIENTS at once, wait for all.
+in_parallel() {
+	local c pids=()
+	for ((c = 1; c <= CLIENTS; c++)); do
+		"$1" "$c" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
+# --- If-Match updates ------------------------------------------------------
+
+req PUT /Patient/conc -H "$CT" --data-binary "$(patient initial)"
+is "$STATUS $(header ETag)" '201 W/"1"' "create Patient/conc"
+
+in_parallel updater
+cat "$TMP"/upd.* > "$TMP/updates"
+total=$(wc -l < "$TMP/updates")
+n200=$(grep -c '^200 ' "$TMP/updates")
+n412=$(grep -c '^412 ' "$TMP/updates")
+diag "$total updates: $n200 accepted, $n412 answered 412"
+
+is "$total" $((CLIENTS * ROUNDS)) "every update got an answer"
+is "$((n200 + n412))" "$total" "every update answered 200 or 412"
+grep -vE '^(200|412) ' "$TMP/updates" | head -5 | sed 's/^/# unexpected: /'
+ok "$([ "$n412" -gt 0 ]; echo $?)" "racing clients met 412"
+ok "$([ "$n200" -gt 0 ]; echo $?)" "some updates were accepted"
+
+# version -> marker of every accepted update, by version; an accepted
+# update gets exactly the version after the one its If-Match named
+grep '^200 ' "$TMP/updates" | while read -r _ etag marker base; do
+	echo "$(vid "$etag") $marker $(vid "$base")"
+done | sort -n > "$TMP/accepted.base"
+is "$(awk '$1 != $3 + 1' "$TMP/accepted.base" | wc -l)" 0 "each accepted update is the version after its If-Match"
+cut -d' ' -f1,2 "$TMP/accepted.base" > "$TMP/accepted"
+is "$(cut -d' ' -f1 "$TMP/accepted" | sort -u | wc -l)" "$n200" "accepted updates have distinct versions"
+is "$(cut -d' ' -f1 "$TMP/accepted" | tr '\n' ' ')" "$(seq -s ' ' 2 $((n200 + 1))) " \
+    "accepted updates hold versions 2..$((n200 + 1)), none skipped"
+
+req GET /Patient/conc
+is "$STATUS $(jqb .meta.versionId)" "200 $((n200 + 1))" "final versionId is accepted updates + 1"
+
+req GET '/Patient/conc/_history?_count=1000'
+is "$(jqb '.entry | length')" "$((n200 + 1))" "instance history has accepted updates + 1 entries"
+is "$(jqb '[.entry[].resource | select(.meta.versionId != "1") | "\(.meta.versionId) \(.identifier[0].value)"] | sort_by(split(" ")[0] | tonumber) | join(",")')" \
+    "$(tr '\n' ',' < "$TMP/accepted" | sed 's/,$//')" \
+    "history: each version holds the marker of the client it was promised to"
+
+# vread every accepted version: it is exactly that client's update
+bad=0
+while read -r v marker; do
+	got=$("$CURL" -s "$BASE/Patient/conc/_history/$v" |
+	    "$JQ" -r '"\(.meta.versionId) \(.identifier | length) \(.identifier[0].value)"')
+	if [ "$got" != "$v 1 $marker" ]; then
+		bad=$((bad + 1))
+		diag "vread $v: got '$got', want '$v 1 $marker'"
+	fi
+done < "$TMP/accepted"
+is "$bad" 0 "vread of each accepted version gives its client's marker"
+
+# --- concurrent creates ----------------------------------------------------
+
+before=$(history_count '/Patient/_history?_count=1000')
+in_parallel creator
+cat "$TMP"/new.* > "$TMP/creates"
+is "$(wc -l < "$TMP/creates")" $((CLIENTS * CREATES)) "every create got an answer"
+is "$(grep -c '^201 ' "$TMP/creates")" $((CLIENTS * CREATES)) "every create answered 201"
+is "$(cut -d' ' -f2 "$TMP/creates" | sort -u | wc -l)" $((CLIENTS * CREATES)) "creates got distinct ids"
+after=$(history_count '/Patient/_history?_count=1000')
+is "$((after - before))" $((CLIENTS * CREATES)) "type history grew by exactly the creates ($before -> $after)"
+
+finish

@@ -1,0 +1,163 @@
+#!/bin/bash
+# http-search.sh: search through lighttpd and ember.fcgi on a small seeded
+# data set, every row an exact result set: each parameter type with its
+# modifiers and prefixes, accents, dates at several precisions and zones,
+# quantities with precision and units, chains, _has, _include,
+# _revinclude, paging, totals, POST _search, system search, errors.
+. "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
+NO_EXAMPLES=1 start_server
+CT='Content-Type: application/fhir+json'
+put() { req PUT "/$1" -H "$CT" --data-binary "$2"; [ "$STATUS" = 201 ] || diag "seed $1: $STATUS $(cat "$BODY")"; }
+
+U=http://unitsofmeasure.org
+put Patient/s1 '{"resourceType":"Patient","id":"s1","meta":{"profile":["http://x.org/p/a"]},"active":true,"gender":"female","birthDate":"1980","name":[{"family":"León","given":["María"]}],"identifier":[{"system":"urn:s","value":"1"}],"address":[{"city":"Zürich"}]}'
+put Patient/s2 '{"resourceType":"Patient","id":"s2","gender":"male","birthDate":"1980-06-15","name":[{"family":"Leonard","given":["Tom"]}],"identifier":[{"system":"urn:s","value":"2"},{"system":"urn:other","value":"x"}]}'
+put Patient/s3 '{"resourceType":"Patient","id":"s3","gender":"male","birthDate":"1975-12-31","name":[{"family":"Smith"}]}'
+put Observation/o1 '{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1234-5","display":"Glucose"}]},"subject":{"reference":"Patient/s1"},"effectiveDateTime":"2021-03-04T10:00:00+02:00","valueQuantity":{"value":5.40,"unit":"mmol/L","system":"'$U'","code":"mmol/L"}}'
+put Observation/o2 '{"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1234-5"}]},"subject":{"reference":"Patient/s2"},"effectivePeriod":{"start":"2021-01-01","end":"2021-12-31"},"valueQuantity":{"value":100,"unit":"mg/dL","system":"'$U'","code":"mg/dL"}}'
+put Observation/o3 '{"resourceType":"Observation","id":"o3","status":"preliminary","code":{"coding":[{"system":"urn:local","code":"abc"}],"text":"Local thing"},"subject":{"reference":"Patient/s1"},"effectiveDateTime":"2020"}'
+put Observation/o4 '{"resourceType":"Observation","id":"o4","status":"final","code":{"text":"x"},"subject":{"reference":"http://other.example/fhir/Patient/s3"}}'
+put Encounter/e1 '{"resourceType":"Encounter","id":"e1","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/s1"}}'
+
+# query <TAB> the matches, sorted, space-separated ("-" for none)
+while IFS=$'\t' read -r q want; do
+	[ -z "$q" ] && continue
+	req GET "/$q"
+	got=$(jqb '[.entry[]? | select(.search.mode == "match") | .resource.id] | sort | join(" ")')
+	[ -z "$got" ] && got=-
+	is "$STATUS $got" "200 $want" "$q"
+done <<'TABLE'
+Patient	s1 s2 s3
+Patient?name=leon	s1 s2
+Patient?name=LEÓN	s1 s2
+Patient?name=maría	s1
+Patient?name=maria	s1
+Patient?family:exact=León	s1
+Patient?family:exact=leon	-
+Patient?name:contains=ona	s2
+Patient?address-city=zurich	s1
+Patient?identifier=urn:s|1	s1
+Patient?identifier=2	s2
+Patient?identifier=urn:s|	s1 s2
+Patient?identifier=|x	-
+Patient?identifier=urn:other|x,urn:s|1	s1 s2
+Patient?gender=male	s2 s3
+Patient?gender:not=male	s1
+Patient?active=true	s1
+Observation?code=1234-5	o1 o2
+Observation?code=http://loinc.org|1234-5	o1 o2
+Observation?code:text=gluc	o1
+Observation?code:text=local	o3
+Observation?status=final,preliminary	o1 o2 o3 o4
+Patient?birthdate=1980	s1 s2
+Patient?birthdate=1980-06	s2
+Patient?birthdate=1980-06-15	s2
+Patient?birthdate=gt1980-06-15	s1
+Patient?birthdate=lt1980	s3
+Patient?birthdate=ge1980	s1 s2
+Patient?birthdate=le1979	s3
+Patient?birthdate=sa1979	s1 s2
+Patient?birthdate=eb1976	s3
+Patient?birthdate=ne1980	s3
+Observation?date=2021-03-04	o1
+Observation?date=2021-03-04T08:00:00Z	o1
+Observation?date=2021-03-04T10:00:00%2B02:00	o1
+Observation?date=2021-03-04T09:00:00Z	-
+Observation?date=2021	o1 o2
+Observation?date=gt2021-06	o2
+Observation?date=2020	o3
+Observation?value-quantity=5.4	o1
+Observation?value-quantity=5.40	o1
+Observation?value-quantity=5.45	-
+Observation?value-quantity=5.4|http://unitsofmeasure.org|mmol/L	o1
+Observation?value-quantity=5.4||mmol/L	o1
+Observation?value-quantity=5.4|http://unitsofmeasure.org|mg/dL	-
+Observation?value-quantity=gt50	o2
+Observation?value-quantity=lt10	o1
+Observation?value-quantity=ge100	o2
+Observation?value-quantity=ap100	o2
+Observation?value-quantity:missing=true	o3 o4
+Observation?subject=Patient/s1	o1 o3
+Observation?subject=s1	o1 o3
+Observation?patient=s1	o1 o3
+Observation?subject=Patient/s3	o4
+Observation?subject=http://other.example/fhir/Patient/s3	o4
+Observation?subject:Patient=s2	o2
+Observation?subject.name=smith	o4
+Observation?subject:Patient.gender=female	o1 o3
+Observation?subject.identifier=urn:s|2	o2
+Encounter?subject.identifier=urn:s|1	e1
+Patient?_has:Observation:subject:code=1234-5	s1 s2
+Patient?_has:Observation:subject:status=preliminary	s1
+Patient?_has:Encounter:subject:_has:Observation:subject:code=abc	-
+Patient?_id=s1,s3	s1 s3
+Patient?_lastUpdated=gt2000	s1 s2 s3
+Patient?_profile=http://x.org/p/a	s1
+Patient?_profile:below=http://x.org/p	s1
+Patient?gender=male&birthdate=lt1980	s3
+Patient?name=leon&name=leonard	s2
+Patient?name=a\,b	-
+TABLE
+
+# Errors: malformed values are 400; unknown parameters a warning, or 400
+# when strict.
+while IFS=$'\t' read -r q; do
+	req GET "/$q"
+	is "$STATUS $(jqb '.resourceType')" "400 OperationOutcome" "$q: 400"
+done <<'TABLE'
+Patient?birthdate=xx
+Patient?gender:exact=male
+Observation?value-quantity=abc
+Observation?subject:Unicorn=1
+Patient?_count=-1
+Patient?_has:Observation
+TABLE
+req GET '/Patient?foo=1'
+is "$STATUS $(jqb .total) $(jqb '.entry[-1].search.mode') $(jqb '.entry[-1].resource.issue[0].severity')" \
+    "200 3 outcome warning" "unknown parameter: ignored with a warning entry"
+req GET '/Patient?foo=1' -H 'Prefer: handling=strict'
+is "$STATUS" 400 "unknown parameter under handling=strict: 400"
+
+# Totals, _summary=count, paging through next links.
+req GET '/Patient?_summary=count'
+is "$(jqb .total) $(jqb '.entry | length')" "3 0" "_summary=count: the total, no entries"
+req GET '/Patient?_total=none'
+is "$(jqb 'has("total")')" false "_total=none: no total"
+req GET '/Patient?_count=1'
+seen=$(jqb '.entry[0].resource.id')
+next=$(jqb '.link[] | select(.relation=="next") | .url')
+while [ -n "$next" ]; do
+	req GET "$next"
+	seen="$seen $(jqb '.entry[0].resource.id')"
+	next=$(jqb '.link[] | select(.relation=="next") | .url')
+done
+is "$seen" "s1 s2 s3" "paging with _count=1 visits each match once"
+
+# POST _search: the form body joins the query.
+req POST '/Patient/_search?gender=male' -H 'Content-Type: application/x-www-form-urlencoded' --data 'birthdate=lt1980'
+is "$STATUS $(jqb '[.entry[].resource.id] | join(" ")')" "200 s3" "POST _search merges body and query"
+
+# _include and _revinclude.
+req GET '/Observation?_id=o1&_include=Observation:subject'
+is "$(jqb '[.entry[] | .search.mode + ":" + .resource.id] | join(" ")')" "match:o1 include:s1" "_include"
+req GET '/Patient?_id=s1&_revinclude=Observation:subject'
+is "$(jqb '[.entry[] | .search.mode + ":" + .resource.id] | sort | join(" ")')" "include:o1 include:o3 match:s1" "_revinclude"
+
+# System search.
+req GET '/?_type=Patient,Encounter&_summary=count'
+is "$(jqb .total)" 4 "system search over two types"
+req GET '/?_type=Patient&gender=female'
+is "$(jqb '[.entry[].resource.id] | join(" ")')" s1 "system search with criteria"
+
+# Deleted resources leave the index; updates replace their postings.
+req DELETE /Observation/o3
+req GET '/Observation?code:text=local'
+is "$(jqb .total)" 0 "a deleted resource matches nothing"
+put Patient/s9 '{"resourceType":"Patient","id":"s9","gender":"other"}'
+req PUT /Patient/s9 -H "$CT" --data-binary '{"resourceType":"Patient","id":"s9","gender":"unknown"}'
+req GET '/Patient?gender=other'
+is "$(jqb .total)" 0 "an update removes the old version's postings"
+req GET '/Patient?gender=unknown'
+is "$(jqb '[.entry[].resource.id] | join(" ")')" s9 "and adds the new ones"
+
+finish
