@@ -3,6 +3,7 @@
  *
  *   emberctl [-c conf] [-V version] init
  *   emberctl [-c conf] [-V version] load [--if-empty] PATH...
+ *   emberctl [-c conf] [-V version] reindex
  *   emberctl [-c conf] [-V version] check
  *   emberctl [-c conf] [-V version] stats
  *   emberctl [-c conf] [-V version] backup DIR
@@ -40,6 +41,7 @@ usage(void)
 	    "commands:\n"
 	    "  init                      create the stores of every enabled version\n"
 	    "  load [--if-empty] PATH... load resources, Bundles, NDJSON, folders\n"
+	    "  reindex                   rebuild the search postings\n"
 	    "  check                     verify the store is consistent\n"
 	    "  stats                     counts and sizes\n"
 	    "  backup DIR                compact, consistent copy of the store\n"
@@ -136,6 +138,31 @@ cmd_load(struct server *srv, struct server_version *sv, const struct conf *c,
 	    (unsigned long long)st.ls_files, el,
 	    el > 0 ? (double)st.ls_resources / el : 0.0,
 	    (unsigned long long)st.ls_commits);
+	return 0;
+}
+
+static int
+cmd_reindex(struct server *srv)
+{
+	uint64_t	n;
+	double		start;
+	int		v, rc;
+
+	for (v = 0; v < FHIR_VERSION_COUNT; v++) {
+		struct server_version *sv = server_version(srv, v);
+
+		if (sv == NULL)
+			continue;
+		start = now_seconds();
+		if ((rc = load_reindex(sv, 1000, &n))) {
+			fprintf(stderr, "emberctl: reindex %s: %s\n",
+			    sv->svv_desc->vd_name, ember_strerror(rc));
+			return 1;
+		}
+		printf("%s: reindexed %llu resources in %.2f s\n",
+		    sv->svv_desc->vd_name, (unsigned long long)n,
+		    now_seconds() - start);
+	}
 	return 0;
 }
 
@@ -334,6 +361,8 @@ main(int argc, char *argv[])
 	} else if (strcmp(cmd, "load") == 0) {
 		status = cmd_load(srv, server_version(srv, version >= 0 ?
 		    version : c.cf_default_version), &c, argc, argv);
+	} else if (strcmp(cmd, "reindex") == 0) {
+		status = cmd_reindex(srv);
 	} else if (strcmp(cmd, "check") == 0) {
 		status = cmd_check(srv);
 	} else if (strcmp(cmd, "stats") == 0) {

@@ -14,6 +14,7 @@
 #include "bundle.h"
 #include "crud.h"
 #include "error.h"
+#include "index.h"
 #include "json.h"
 #include "load.h"
 #include "rest.h"
@@ -365,4 +366,84 @@ load_path(struct server *srv, struct server_version *sv, const char *path,
 		return rc;
 	}
 	return load_commit(&ld);
+}
+
+static int
+load_collect_rid(void *arg, const struct store_row *row)
+{
+	uint64_t	**ids = arg;
+	size_t		 n = (size_t)(*ids)[0];
+	uint64_t	*grown;
+
+	/* ids[0] holds the count; the array grows in powers of two. */
+	if ((n & (n + 1)) == 0 && n + 1 >= 64) {
+		if ((grown = realloc(*ids, (n + 1) * 2 * sizeof(**ids))) ==
+		    NULL)
+			return EMBER_ENOMEM;
+		*ids = grown;
+	}
+	(*ids)[n + 1] = row->sr_rid;
+	(*ids)[0] = n + 1;
+	return 0;
+}
+
+int
+load_reindex(struct server_version *sv, unsigned batch, uint64_t *count)
+{
+	struct store_txn	*t = NULL;
+	struct store_row	 row;
+	struct store_version	 ver;
+	struct buf		 keys = BUF_INIT;
+	const char		*slash;
+	uint64_t		*ids;
+	cJSON			*res;
+	unsigned		 ri;
+	size_t			 i, n;
+	int			 rc;
+
+	if ((ids = calloc(64, sizeof(*ids))) == NULL)
+		return EMBER_ENOMEM;
+	if ((rc = store_txn_begin(sv->svv_store, 0, &t)) == EMBER_OK)
+		rc = store_each(t, NULL, 0, load_collect_rid, &ids);
+	store_txn_abort(t);
+	t = NULL;
+	n = rc ? 0 : (size_t)ids[0];
+	for (i = 0; rc == EMBER_OK && i < n; i++) {
+		if (t == NULL && (rc = store_txn_begin(sv->svv_store, 1, &t)))
+			break;
+		if ((rc = store_row(t, ids[i + 1], &row)) ||
+		    (rc = store_version(t, row.sr_rid, row.sr_version, &ver)))
+			break;
+		buf_reset(&keys);
+		if (!ver.sv_deleted) {
+			slash = memchr(row.sr_key, '/', row.sr_key_len);
+			res = cJSON_ParseWithLength(ver.sv_json, ver.sv_json_len);
+			if (res == NULL || slash == NULL ||
+			    tables_resource_lookup(sv->svv_tables, row.sr_key,
+			    (size_t)(slash - row.sr_key), &ri))
+				rc = EMBER_ESTORE;
+			else
+				rc = index_keys(sv->svv_tables, ri, res, &keys);
+			cJSON_Delete(res);
+			if (rc)
+				break;
+		}
+		if ((rc = store_postings_replace(t, row.sr_rid, keys.data,
+		    keys.len)))
+			break;
+		if ((i + 1) % (batch ? batch : 1000) == 0) {
+			rc = store_txn_commit(t);
+			t = NULL;
+		}
+	}
+	if (rc == EMBER_OK && t != NULL) {
+		rc = store_txn_commit(t);
+		t = NULL;
+	}
+	store_txn_abort(t);
+	buf_free(&keys);
+	free(ids);
+	if (rc == EMBER_OK)
+		*count = n;
+	return rc;
 }

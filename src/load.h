@@ -42,4 +42,12 @@ int load_path(struct server *srv, struct server_version *sv, const char *path,
     unsigned max_depth, unsigned batch, struct load_stats *st,
     load_progress_fn progress, void *arg, char *err, size_t errsz);
 
+/*
+ * Rebuild the search postings of every current resource of sv from its
+ * stored JSON (after an upgrade of the tables or the indexer), batch
+ * resources per commit.  *count receives the number reindexed.  Safe
+ * while the server serves.  Returns EMBER_OK or a store/tables error.
+ */
+int load_reindex(struct server_version *sv, unsigned batch, uint64_t *count);
+
 #endif /* EMBER_LOAD_H */

@@ -869,6 +869,70 @@ store_problem(void (*report)(void *, const char *), void *arg,
 	report(arg, line);
 }
 
+/*
+ * Every key an owned list names is a posting of that rid, only current
+ * resources own postings, and no posting is owned by nobody.
+ */
+static int
+store_check_postings(struct store_txn *t,
+    void (*report)(void *, const char *), void *arg, uint64_t *problems)
+{
+	MDB_dbi			*dbi = t->t_store->s_dbi;
+	MDB_cursor		*cur;
+	MDB_val			 k, v, pk, pv;
+	struct store_row	 row;
+	const unsigned char	*p;
+	unsigned char		 buf[STORE_POSTING_MAX + 8];
+	uint64_t		 rid, owned = 0;
+	size_t			 len, n;
+	MDB_stat		 st;
+	int			 rc;
+
+	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_OWNED], &cur)))
+		return store_lmdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		rid = be64_get(k.mv_data);
+		if (store_row(t, rid, &row) || row.sr_deleted)
+			store_problem(report, arg, problems, "rid %llu owns "
+			    "postings but is not a current resource",
+			    (unsigned long long)rid);
+		for (p = v.mv_data, len = v.mv_size; len >= 2;
+		    p += 2 + n, len -= 2 + n) {
+			n = ((size_t)p[0] << 8) | p[1];
+			if (n > len - 2 || n > STORE_POSTING_MAX) {
+				store_problem(report, arg, problems, "rid %llu: "
+				    "malformed owned list",
+				    (unsigned long long)rid);
+				break;
+			}
+			memcpy(buf, p + 2, n);
+			be64_put(buf + n, rid);
+			pk.mv_data = buf;
+			pk.mv_size = n + 8;
+			if (mdb_get(t->t_txn, dbi[DB_POSTINGS], &pk, &pv) != 0)
+				store_problem(report, arg, problems, "rid %llu: "
+				    "an owned posting is missing",
+				    (unsigned long long)rid);
+			owned++;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND)
+		return store_lmdb_err(rc);
+	if ((rc = mdb_stat(t->t_txn, dbi[DB_POSTINGS], &st)))
+		return store_lmdb_err(rc);
+	/* A resource may have the same value twice (two equal names); the
+	 * posting is one key, the owned list names it twice. */
+	if (st.ms_entries > owned)
+		store_problem(report, arg, problems, "%llu postings, only %llu "
+		    "owned", (unsigned long long)st.ms_entries,
+		    (unsigned long long)owned);
+	return EMBER_OK;
+}
+
 int
 store_check(struct store_txn *t, void (*report)(void *, const char *),
     void *arg, uint64_t *problems)
@@ -986,5 +1050,5 @@ store_check(struct store_txn *t, void (*report)(void *, const char *),
 		    "%llu type-history rows, %llu versions",
 		    (unsigned long long)st.ms_entries,
 		    (unsigned long long)nhist);
-	return EMBER_OK;
+	return store_check_postings(t, report, arg, problems);
 }
