@@ -386,6 +386,20 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 		return rest_not_allowed(cx, cx->cx_v->svv_desc->vd_patch ?
 		    "GET, HEAD, PUT, PATCH, DELETE" : "GET, HEAD, PUT, DELETE");
 	}
+	if (rt->n == 3 && strcmp(rt->seg[2], "_history") != 0 &&
+	    tables_resource_lookup(tb, rt->seg[2], rt->len[2], &ti) ==
+	    EMBER_OK) {
+		/* [Compartment]/[id]/[type]: a compartment search. */
+		if (!rest_is_get(cx))
+			return rest_not_allowed(cx, "GET, HEAD");
+		memcpy(cx->cx_comp, cx->cx_type, cx->cx_type_len + 1);
+		memcpy(cx->cx_comp_id, cx->cx_id, cx->cx_id_len + 1);
+		cx->cx_id[0] = '\0';
+		cx->cx_id_len = 0;
+		cx->cx_type = tables_resource_name(tb, ti);
+		cx->cx_type_len = strlen(cx->cx_type);
+		return search_handle(cx);
+	}
 	if (strcmp(rt->seg[2], "_history") != 0)
 		return rest_fail(cx, EMBER_ENOTFOUND, "no such path");
 	if (rt->n == 3) {

@@ -64,6 +64,8 @@ struct rest_ctx {
 	const char		*cx_query;	/* raw query after '?', or "" */
 	size_t			 cx_query_len;
 	int			 cx_pretty;	/* _pretty=true */
+	char			 cx_comp[65];	/* compartment search: its */
+	char			 cx_comp_id[65];/* type and id, or "" */
 	struct store_txn	*cx_parent;	/* set inside a transaction
 						   Bundle: handlers nest their
 						   transactions in it */

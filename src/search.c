@@ -34,7 +34,7 @@
 static const char *const search_result_params[] = {
 	"_count", "_sort", "_include", "_revinclude", "_summary", "_elements",
 	"_total", "_format", "_pretty", "_contained", "_containedType",
-	"_cursor", "_debug", "_type"
+	"_cursor", "_offset", "_debug", "_type"
 };
 
 enum search_prefix {
@@ -1017,8 +1017,12 @@ struct search_opts {
 	uint64_t	so_cursor;	/* resume after this rid */
 	int		so_summary_count;
 	int		so_total;	/* 0 none, 1 accurate */
+	uint64_t	so_offset;	/* sorted results: skip this many */
 	struct buf	so_include;	/* "Type:param[:Target]" NUL ... */
 	struct buf	so_revinclude;	/* "Type:param" NUL ... */
+	struct buf	so_iterate;	/* _include:iterate specs */
+	struct buf	so_reviterate;	/* _revinclude:iterate specs */
+	struct buf	so_sort;	/* "[-]param" NUL ... */
 };
 
 /* Decode name=value pairs of a query; fn sees each. */
@@ -1108,15 +1112,41 @@ search_opt_one(void *arg, const char *name, const char *value)
 			    "none, estimate or accurate");
 			return EMBER_EINVAL;
 		}
-	} else if (strcmp(name, "_include") == 0) {
-		buf_puts(&o->so_include, value);
-		buf_putc(&o->so_include, 0);
-	} else if (strcmp(name, "_revinclude") == 0) {
-		buf_puts(&o->so_revinclude, value);
-		buf_putc(&o->so_revinclude, 0);
+	} else if (strcmp(name, "_offset") == 0) {
+		if (search_opt_uint(value, &o->so_offset)) {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "bad _offset");
+			return EMBER_EINVAL;
+		}
+	} else if (strcmp(name, "_include") == 0 ||
+	    strcmp(name, "_include:iterate") == 0) {
+		struct buf *to = name[8] ? &o->so_iterate : &o->so_include;
+
+		buf_puts(to, value);
+		buf_putc(to, 0);
+	} else if (strcmp(name, "_revinclude") == 0 ||
+	    strcmp(name, "_revinclude:iterate") == 0) {
+		struct buf *to = name[11] ? &o->so_reviterate :
+		    &o->so_revinclude;
+
+		buf_puts(to, value);
+		buf_putc(to, 0);
+	} else if (strcmp(name, "_sort") == 0) {
+		char *v = (char *)(uintptr_t)value, *next;
+
+		for (; v; v = next) {
+			if ((next = strchr(v, ',')) != NULL)
+				*next++ = '\0';
+			if (*v == '\0' || strcmp(v, "-") == 0) {
+				snprintf(oa->oa_err, sizeof(oa->oa_err),
+				    "_sort has an empty key");
+				return EMBER_EINVAL;
+			}
+			buf_puts(&o->so_sort, v);
+			buf_putc(&o->so_sort, 0);
+		}
 	} else if (strncmp(name, "_include:", 9) == 0 ||
 	    strncmp(name, "_revinclude:", 12) == 0 ||
-	    strcmp(name, "_sort") == 0 || strcmp(name, "_elements") == 0 ||
+	    strcmp(name, "_elements") == 0 ||
 	    strcmp(name, "_contained") == 0 ||
 	    strcmp(name, "_containedType") == 0) {
 		if (oa->oa_strict) {
@@ -1157,75 +1187,99 @@ search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
 	return buf_error(b);
 }
 
-/* _include Type:param[:Target] over the page's rids. */
+/*
+ * _include specs ("Type:param[:Target]", "Type:*") over the rids of
+ * from: the resources they reference go into inc.
+ */
 static int
-search_includes(struct rest_ctx *cx, struct store_txn *t,
-    const struct search_set *page, const struct search_opts *o,
-    struct search_set *inc)
+search_include_pass(struct store_txn *t, const struct buf *specs,
+    const struct search_set *from, struct search_set *inc)
 {
-	const struct tables	*tb = cx->cx_v->svv_tables;
-	const char		*spec, *c1, *c2, *tgt;
-	const unsigned char	*p;
+	const char		*spec, *c1, *c2, *tgt, *ref, *slash;
+	const unsigned char	*p, *key;
 	const void		*owned;
 	struct store_row	 row;
 	struct buf		 k = BUF_INIT;
-	size_t			 i, len, n, plen, tl;
-	int			 rc = EMBER_OK;
+	size_t			 i, len, n, plen, tl, klen;
+	int			 rc = EMBER_OK, any;
 
-	for (spec = o->so_include.data; spec &&
-	    spec < o->so_include.data + o->so_include.len;
+	for (spec = specs->data; spec && spec < specs->data + specs->len;
 	    spec += strlen(spec) + 1) {
-		if ((c1 = strchr(spec, ':')) == NULL) {
-			rc = EMBER_EINVAL;
-			break;
-		}
+		if ((c1 = strchr(spec, ':')) == NULL)
+			return EMBER_EINVAL;
 		c2 = strchr(c1 + 1, ':');
 		tgt = c2 ? c2 + 1 : NULL;
+		any = strcmp(c1 + 1, "*") == 0;
 		buf_reset(&k);
-		index_prefix(&k, spec, (size_t)(c1 - spec), c1 + 1,
-		    c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
-		buf_putc(&k, 'r');
+		if (any) {	/* every reference parameter of Type */
+			buf_append(&k, spec, (size_t)(c1 - spec));
+			buf_putc(&k, 0);
+		} else {
+			index_prefix(&k, spec, (size_t)(c1 - spec), c1 + 1,
+			    c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
+			buf_putc(&k, 'r');
+		}
 		plen = k.len;
-		for (i = 0; i < page->ss_n; i++) {
-			if (store_postings_owned(t, page->ss_ids[i], &owned,
+		for (i = 0; i < from->ss_n; i++) {
+			if (store_postings_owned(t, from->ss_ids[i], &owned,
 			    &len))
 				continue;
 			for (p = owned; len >= 2; p += 2 + n, len -= 2 + n) {
-				const char *ref, *slash;
-
 				n = ((size_t)p[0] << 8) | p[1];
 				if (n > len - 2)
 					break;
-				if (n <= plen || memcmp(p + 2, k.data, plen))
+				key = p + 2;
+				if (n <= plen || memcmp(key, k.data, plen))
 					continue;
-				ref = (const char *)p + 2 + plen;
-				slash = memchr(ref, '/', n - plen);
-				if (slash == NULL || memchr(ref, ':', n - plen))
+				klen = n - plen;
+				ref = (const char *)key + plen;
+				if (any) {	/* skip "code NUL", want 'r' */
+					const char *z = memchr(ref, 0, klen);
+
+					if (z == NULL || (size_t)(z - ref) + 2 >
+					    klen || z[1] != 'r')
+						continue;
+					klen -= (size_t)(z + 2 - ref);
+					ref = z + 2;
+				}
+				slash = memchr(ref, '/', klen);
+				if (slash == NULL || memchr(ref, ':', klen))
 					continue;
 				tl = (size_t)(slash - ref);
 				if (tgt && (strlen(tgt) != tl ||
 				    memcmp(tgt, ref, tl) != 0))
 					continue;
 				if (store_current(t, ref, tl, slash + 1,
-				    n - plen - tl - 1, &row) == EMBER_OK &&
+				    klen - tl - 1, &row) == EMBER_OK &&
 				    !row.sr_deleted &&
 				    (rc = set_add(inc, row.sr_rid)))
 					goto done;
 			}
 		}
 	}
-	/* _revinclude Type:param: resources of Type referencing a match. */
-	for (spec = o->so_revinclude.data; rc == EMBER_OK && spec &&
-	    spec < o->so_revinclude.data + o->so_revinclude.len;
-	    spec += strlen(spec) + 1) {
-		struct scan sn;
+done:
+	buf_free(&k);
+	return rc;
+}
 
-		if ((c1 = strchr(spec, ':')) == NULL) {
-			rc = EMBER_EINVAL;
-			break;
-		}
-		for (i = 0; rc == EMBER_OK && i < page->ss_n; i++) {
-			if ((rc = store_row(t, page->ss_ids[i], &row)))
+/* _revinclude specs ("Type:param"): resources referencing from's. */
+static int
+search_revinclude_pass(struct store_txn *t, const struct buf *specs,
+    const struct search_set *from, struct search_set *inc)
+{
+	const char		*spec, *c1;
+	struct store_row	 row;
+	struct buf		 k = BUF_INIT;
+	struct scan		 sn;
+	size_t			 i;
+	int			 rc = EMBER_OK;
+
+	for (spec = specs->data; rc == EMBER_OK && spec &&
+	    spec < specs->data + specs->len; spec += strlen(spec) + 1) {
+		if ((c1 = strchr(spec, ':')) == NULL)
+			return EMBER_EINVAL;
+		for (i = 0; rc == EMBER_OK && i < from->ss_n; i++) {
+			if ((rc = store_row(t, from->ss_ids[i], &row)))
 				break;
 			buf_reset(&k);
 			index_prefix(&k, spec, (size_t)(c1 - spec), c1 + 1,
@@ -1240,11 +1294,210 @@ search_includes(struct rest_ctx *cx, struct store_txn *t,
 			    scan_one, &sn);
 		}
 	}
-	(void)tb;
-done:
+	buf_free(&k);
+	return rc;
+}
+
+#define SEARCH_ITERATE_MAX	8	/* rounds of :iterate */
+
+/*
+ * The included resources of a page: _include and _revinclude once on
+ * the matches, then the :iterate specs on what each round added, until
+ * nothing new comes (a cycle ends there) or SEARCH_ITERATE_MAX rounds.
+ */
+static int
+search_includes(struct store_txn *t, const struct search_set *page,
+    const struct search_opts *o, struct search_set *inc)
+{
+	struct search_set	 seen = { NULL, 0, 0 }, fresh = { NULL, 0, 0 };
+	struct search_set	 round = { NULL, 0, 0 };
+	int			 rc, r;
+
+	if ((rc = search_include_pass(t, &o->so_include, page, inc)) ||
+	    (rc = search_revinclude_pass(t, &o->so_revinclude, page, inc)) ||
+	    (rc = search_include_pass(t, &o->so_iterate, page, inc)) ||
+	    (rc = search_revinclude_pass(t, &o->so_reviterate, page, inc)))
+		goto done;
 	set_normalize(inc);
 	set_minus(inc, page);
-	buf_free(&k);
+	if ((rc = set_union(&seen, page)) || (rc = set_union(&seen, inc)) ||
+	    (rc = set_union(&fresh, inc)))
+		goto done;
+	for (r = 0; r < SEARCH_ITERATE_MAX && fresh.ss_n > 0 &&
+	    (o->so_iterate.len || o->so_reviterate.len); r++) {
+		round.ss_n = 0;
+		if ((rc = search_include_pass(t, &o->so_iterate, &fresh,
+		    &round)) || (rc = search_revinclude_pass(t,
+		    &o->so_reviterate, &fresh, &round)))
+			goto done;
+		set_normalize(&round);
+		set_minus(&round, &seen);
+		fresh.ss_n = 0;
+		if ((rc = set_union(&fresh, &round)) ||
+		    (rc = set_union(&seen, &round)) ||
+		    (rc = set_union(inc, &round)))
+			goto done;
+	}
+done:
+	search_set_free(&seen);
+	search_set_free(&fresh);
+	search_set_free(&round);
+	return rc;
+}
+
+/* ---- _sort ------------------------------------------------------------ */
+
+#define SORT_KEY_MAX	64
+
+struct sort_item {
+	uint64_t	 si_rid;
+	unsigned char	*si_keys;	/* per sort key: 1 flag + SORT_KEY_MAX */
+};
+
+struct sort_spec {
+	size_t		 nkeys;
+	int		 desc[8];
+};
+
+static int
+sort_cmp(const void *a, const void *b, void *arg)
+{
+	const struct sort_item	*x = a, *y = b;
+	const struct sort_spec	*spec = arg;
+	size_t			 i, w = 1 + SORT_KEY_MAX;
+	int			 c;
+
+	for (i = 0; i < spec->nkeys; i++) {
+		const unsigned char *kx = x->si_keys + i * w;
+		const unsigned char *ky = y->si_keys + i * w;
+
+		/* Missing values sort last either way. */
+		if (kx[0] != ky[0])
+			return kx[0] ? -1 : 1;
+		if (!kx[0])
+			continue;
+		if ((c = memcmp(kx + 1, ky + 1, SORT_KEY_MAX)) != 0)
+			return spec->desc[i] ? -c : c;
+	}
+	return x->si_rid < y->si_rid ? -1 : x->si_rid > y->si_rid;
+}
+
+/* The sort tag of a parameter type, 0 when it cannot sort. */
+static int
+sort_tag(int type)
+{
+	switch (type) {
+	case TABLES_PARAM_STRING: return 's';
+	case TABLES_PARAM_TOKEN: return 'T';
+	case TABLES_PARAM_REFERENCE: return 'r';
+	case TABLES_PARAM_URI: return 'u';
+	case TABLES_PARAM_DATE: return 'd';
+	case TABLES_PARAM_NUMBER: return 'n';
+	case TABLES_PARAM_QUANTITY: return 'Q';
+	}
+	return 0;
+}
+
+/*
+ * Order set by the _sort keys: each resource's smallest value of the
+ * parameter (largest for a descending key) from its postings.
+ */
+static int
+search_sort(struct store_txn *t, const struct tables *tb, const char *type,
+    size_t tlen, const struct buf *keys, struct search_set *set, char *err,
+    size_t errsz)
+{
+	static const struct sort_spec none;
+	struct sort_spec	 spec = none;
+	struct sort_item	*items = NULL;
+	struct buf		 prefix[8];
+	int			 tags[8];
+	const char		*k;
+	const unsigned char	*p;
+	const void		*owned;
+	size_t			 i, j, len, n, w = 1 + SORT_KEY_MAX;
+	unsigned		 ri, pi;
+	struct tables_param	 tp;
+	int			 rc = EMBER_OK;
+
+	memset(prefix, 0, sizeof(prefix));
+	if (tables_resource_lookup(tb, type, tlen, &ri))
+		return EMBER_EINVAL;
+	for (k = keys->data; k && k < keys->data + keys->len;
+	    k += strlen(k) + 1) {
+		const char *code = k[0] == '-' ? k + 1 : k;
+
+		if (spec.nkeys == 8) {
+			snprintf(err, errsz, "_sort takes at most 8 keys");
+			return EMBER_EINVAL;
+		}
+		if (tables_param_lookup(tb, ri, code, strlen(code), &pi) ||
+		    tables_param_get(tb, pi, &tp) ||
+		    (tags[spec.nkeys] = sort_tag(tp.type)) == 0) {
+			snprintf(err, errsz, "_sort: %.100s is not a sortable "
+			    "parameter of %.*s", code, (int)tlen, type);
+			rc = EMBER_EINVAL;
+			goto done;
+		}
+		spec.desc[spec.nkeys] = k[0] == '-';
+		index_prefix(&prefix[spec.nkeys], type, tlen, code,
+		    strlen(code));
+		buf_putc(&prefix[spec.nkeys], tags[spec.nkeys]);
+		spec.nkeys++;
+	}
+	if (set->ss_n == 0)
+		goto done;
+	if ((items = calloc(set->ss_n, sizeof(*items))) == NULL) {
+		rc = EMBER_ENOMEM;
+		goto done;
+	}
+	for (i = 0; i < set->ss_n; i++) {
+		items[i].si_rid = set->ss_ids[i];
+		if ((items[i].si_keys = calloc(spec.nkeys, w)) == NULL) {
+			rc = EMBER_ENOMEM;
+			goto done;
+		}
+		if (store_postings_owned(t, set->ss_ids[i], &owned, &len))
+			continue;
+		for (p = owned; len >= 2; p += 2 + n, len -= 2 + n) {
+			n = ((size_t)p[0] << 8) | p[1];
+			if (n > len - 2)
+				break;
+			for (j = 0; j < spec.nkeys; j++) {
+				unsigned char	 v[SORT_KEY_MAX];
+				unsigned char	*slot = items[i].si_keys + j * w;
+				size_t		 pl = prefix[j].len, vl;
+				int		 c;
+
+				if (n < pl || memcmp(p + 2, prefix[j].data, pl))
+					continue;
+				vl = n - pl;
+				memset(v, 0, sizeof(v));
+				memcpy(v, p + 2 + pl, vl < SORT_KEY_MAX ? vl :
+				    SORT_KEY_MAX);
+				/* A date sorts by its high end descending. */
+				if (tags[j] == 'd' && spec.desc[j] && vl == 16) {
+					memmove(v, v + 8, 8);
+					memset(v + 8, 0, 8);
+				}
+				c = slot[0] ? memcmp(v, slot + 1, SORT_KEY_MAX) :
+				    0;
+				if (!slot[0] || (spec.desc[j] ? c > 0 : c < 0)) {
+					slot[0] = 1;
+					memcpy(slot + 1, v, SORT_KEY_MAX);
+				}
+			}
+		}
+	}
+	qsort_r(items, set->ss_n, sizeof(*items), sort_cmp, &spec);
+	for (i = 0; i < set->ss_n; i++)
+		set->ss_ids[i] = items[i].si_rid;
+done:
+	for (i = 0; items && i < set->ss_n; i++)
+		free(items[i].si_keys);
+	free(items);
+	for (j = 0; j < 8; j++)
+		buf_free(&prefix[j]);
 	return rc;
 }
 
@@ -1258,13 +1511,80 @@ search_query_sans_cursor(const struct rest_ctx *cx, const char *q, size_t len,
 
 	(void)cx;
 	while (http_query_next(&p, end, &hp)) {
-		if (hp.hp_name_len == 7 && memcmp(hp.hp_name, "_cursor", 7) == 0)
+		if ((hp.hp_name_len == 7 && memcmp(hp.hp_name, "_cursor", 7) ==
+		    0) || (hp.hp_name_len == 7 && memcmp(hp.hp_name, "_offset",
+		    7) == 0))
 			continue;
 		if (b->len)
 			buf_putc(b, '&');
 		buf_append(b, hp.hp_name, (size_t)(hp.hp_value + hp.hp_value_len -
 		    hp.hp_name));
 	}
+}
+
+/*
+ * GET [Compartment]/[id]/[type]?...: keep the matches that reference
+ * the compartment's resource through any of the parameters the
+ * CompartmentDefinition lists for the type ("{def}": the resource
+ * itself, for the compartment's own type).
+ */
+static int
+search_compartment(struct rest_ctx *cx, struct store_txn *t,
+    struct search_set *set, char *err, size_t errsz)
+{
+	const struct tables	*tb = cx->cx_v->svv_tables;
+	struct tables_compartment tc;
+	struct search_ctx	 sc;
+	struct search_set	 in = { NULL, 0, 0 };
+	struct store_row	 row;
+	const char		*code;
+	char			 value[200];
+	size_t			 clen;
+	unsigned		 ci, i;
+	int			 rc = EMBER_OK;
+
+	if (tables_compartment_lookup(tb, cx->cx_comp, strlen(cx->cx_comp),
+	    cx->cx_type, cx->cx_type_len, &ci) ||
+	    tables_compartment_get(tb, ci, &tc)) {
+		snprintf(err, errsz, "%.64s is not in the %.64s compartment",
+		    cx->cx_type, cx->cx_comp);
+		return EMBER_EINVAL;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_t = t;
+	sc.sc_tb = tb;
+	sc.sc_strict = 1;
+	sc.sc_err = err;
+	sc.sc_errsz = errsz;
+	snprintf(value, sizeof(value), "%s/%s", cx->cx_comp, cx->cx_comp_id);
+	/* The compartment's own resource is in it ("{def}"; R4's Patient
+	 * compartment lists only "link" for Patient but means it too). */
+	if (strcmp(cx->cx_comp, cx->cx_type) == 0 &&
+	    store_current(t, cx->cx_type, cx->cx_type_len, cx->cx_comp_id,
+	    strlen(cx->cx_comp_id), &row) == EMBER_OK && !row.sr_deleted)
+		rc = set_add(&in, row.sr_rid);
+	for (i = 0; rc == EMBER_OK && i < tc.param_count; i++) {
+		if ((code = tables_compartment_param(tb, &tc, i, &clen)) == NULL ||
+		    strcmp(code, "{def}") == 0)
+			continue;
+		{
+			char name[128], v[200];
+
+			snprintf(name, sizeof(name), "%.*s", (int)clen, code);
+			snprintf(v, sizeof(v), "%s", value);
+			rc = search_criterion(&sc, cx->cx_type,
+			    cx->cx_type_len, name, v, &in);
+			/* A chained or odd official entry matches nothing. */
+			if (rc == EMBER_EINVAL)
+				rc = EMBER_OK;
+		}
+	}
+	if (rc == EMBER_OK) {
+		set_normalize(&in);
+		set_intersect(set, &in);
+	}
+	search_set_free(&in);
+	return rc;
 }
 
 /*
@@ -1362,16 +1682,36 @@ search_handle(struct rest_ctx *cx)
 		rest_fail(cx, rc, "%s", err);
 		goto done;
 	}
-	/* The page: rids after the cursor, at most _count of them. */
-	for (start = 0; start < set.ss_n && set.ss_ids[start] <= o.so_cursor;
-	    start++)
-		;
+	if (cx->cx_comp[0] != '\0' && (rc = search_compartment(cx, t, &set,
+	    err, sizeof(err)))) {
+		rest_fail(cx, rc, "%s", err);
+		goto done;
+	}
+	/* The page.  Unsorted: rids after the cursor, in rid order, so that
+	 * pages hold still while others write.  Sorted: by offset. */
+	if (o.so_sort.len) {
+		if (cx->cx_type == NULL) {
+			rc = rest_fail(cx, EMBER_EINVAL, "_sort needs a "
+			    "resource type");
+			goto done;
+		}
+		if ((rc = search_sort(t, cx->cx_v->svv_tables, cx->cx_type,
+		    cx->cx_type_len, &o.so_sort, &set, err, sizeof(err)))) {
+			rest_fail(cx, rc, "%s", err);
+			goto done;
+		}
+		start = o.so_offset < set.ss_n ? (size_t)o.so_offset : set.ss_n;
+	} else
+		for (start = 0; start < set.ss_n &&
+		    set.ss_ids[start] <= o.so_cursor; start++)
+			;
 	for (i = start; !o.so_summary_count && i < set.ss_n &&
 	    page.ss_n < o.so_count; i++)
 		if ((rc = set_add(&page, set.ss_ids[i])))
 			goto nomem;
-	if ((o.so_include.len || o.so_revinclude.len) &&
-	    (rc = search_includes(cx, t, &page, &o, &inc))) {
+	if ((o.so_include.len || o.so_revinclude.len || o.so_iterate.len ||
+	    o.so_reviterate.len) && (rc = search_includes(t, &page, &o,
+	    &inc))) {
 		rest_fail(cx, rc, "malformed _include or _revinclude "
 		    "(Type:param[:Target])");
 		goto done;
@@ -1395,8 +1735,12 @@ search_handle(struct rest_ctx *cx)
 		buf_printf(&b, "%s%s?", cx->cx_type ? "/" : "",
 		    cx->cx_type ? cx->cx_type : "");
 		buf_json_escape(&b, links.data ? links.data : "", links.len);
-		buf_printf(&b, "%s_cursor=%llu\"}", links.len ? "&" : "",
-		    (unsigned long long)page.ss_ids[page.ss_n - 1]);
+		if (o.so_sort.len)
+			buf_printf(&b, "%s_offset=%llu\"}", links.len ? "&" :
+			    "", (unsigned long long)(start + page.ss_n));
+		else
+			buf_printf(&b, "%s_cursor=%llu\"}", links.len ? "&" :
+			    "", (unsigned long long)page.ss_ids[page.ss_n - 1]);
 	}
 	buf_puts(&b, "]");
 	if (!o.so_summary_count || warn.len) {
@@ -1445,5 +1789,8 @@ done:
 	buf_free(&links);
 	buf_free(&o.so_include);
 	buf_free(&o.so_revinclude);
+	buf_free(&o.so_iterate);
+	buf_free(&o.so_reviterate);
+	buf_free(&o.so_sort);
 	return rc;
 }

@@ -97,7 +97,44 @@ Patient?_profile:below=http://x.org/p	s1
 Patient?gender=male&birthdate=lt1980	s3
 Patient?name=leon&name=leonard	s2
 Patient?name=a\,b	-
+Patient/s1/Observation	o1 o3
+Patient/s1/Observation?code=abc	o3
+Patient/s1/Encounter	e1
+Patient/s2/Observation	o2
+Patient/s1/Patient	s1
 TABLE
+
+# _sort: rows <TAB> the matches in order.
+while IFS=$'\t' read -r q want; do
+	req GET "/$q"
+	is "$STATUS $(jqb '[.entry[]? | select(.search.mode == "match") | .resource.id] | join(" ")')" \
+	    "200 $want" "$q"
+done <<'TABLE'
+Patient?_sort=birthdate	s3 s1 s2
+Patient?_sort=-birthdate	s1 s2 s3
+Patient?_sort=family	s1 s2 s3
+Patient?_sort=-_lastUpdated	s3 s2 s1
+Patient?_sort=gender,-birthdate	s1 s2 s3
+Observation?_sort=-date&status=final	o2 o1 o4
+TABLE
+req GET '/Patient?_sort=birthdate&_count=1'
+seen=$(jqb '.entry[0].resource.id')
+next=$(jqb '.link[] | select(.relation=="next") | .url')
+while [ -n "$next" ]; do
+	req GET "$next"
+	seen="$seen $(jqb '.entry[0].resource.id')"
+	next=$(jqb '.link[] | select(.relation=="next") | .url')
+done
+is "$seen" "s3 s1 s2" "sorted paging with _count=1 keeps the order"
+req GET '/Patient?_sort=nonsense'
+is "$STATUS" 400 "_sort on an unknown parameter: 400"
+
+# _include:* and :iterate.
+req GET '/Observation?_id=o2&_include=Observation:*'
+is "$(jqb '[.entry[] | .search.mode + ":" + .resource.id] | join(" ")')" "match:o2 include:s2" "_include=Observation:*"
+req GET '/Encounter?_id=e1&_include=Encounter:subject&_revinclude:iterate=Observation:subject'
+is "$(jqb '[.entry[] | .search.mode + ":" + .resource.id] | sort | join(" ")')" \
+    "include:o1 include:o3 include:s1 match:e1" "_revinclude:iterate follows the included Patient"
 
 # Errors: malformed values are 400; unknown parameters a warning, or 400
 # when strict.
