@@ -989,6 +989,49 @@ crud_history_entry(struct rest_ctx *cx, struct buf *b,
 	    sv->sv_version, date);
 }
 
+/*
+ * History with _at: the versions that were current at some time in the
+ * period [at, before): written before the period ends (before) and not
+ * replaced before it starts (their successor, if any, came after at).
+ * Same contract as store_history().
+ */
+static int
+crud_history_at(struct store_txn *t, uint64_t rid, const char *type,
+    size_t type_len, uint64_t since, uint64_t before, uint64_t at,
+    struct store_history_item *items, size_t max, size_t *n, int *more)
+{
+	struct store_history_item chunk[256];
+	struct store_version	 next;
+	size_t			 k, i, got = 0;
+	int			 rc, chunk_more;
+
+	*more = 0;
+	for (;;) {
+		if ((rc = store_history(t, rid, type, type_len, since, before,
+		    chunk, 256, &k, &chunk_more)))
+			return rc;
+		for (i = 0; i < k; i++) {
+			rc = store_version(t, chunk[i].shi_rid,
+			    chunk[i].shi_version + 1, &next);
+			if (rc == EMBER_OK && next.sv_last_updated <= at)
+				continue;	/* replaced before the period */
+			if (rc && rc != EMBER_ENOTFOUND)
+				return rc;
+			if (got == max) {
+				*more = 1;
+				*n = got;
+				return EMBER_OK;
+			}
+			items[got++] = chunk[i];
+		}
+		if (!chunk_more || k == 0)
+			break;
+		before = chunk[k - 1].shi_last_updated;
+	}
+	*n = got;
+	return EMBER_OK;
+}
+
 int
 crud_history(struct rest_ctx *cx)
 {
@@ -1000,18 +1043,27 @@ crud_history(struct rest_ctx *cx)
 	struct buf		 b = BUF_INIT;
 	char			 since_s[64], at[64], id[23];
 	uint64_t		 count = c->cf_default_count, cursor = 0, since = 0;
-	int64_t			 lo, hi;
+	int64_t			 lo, hi, at_lo = 0, at_hi = 0;
 	size_t			 n = 0, i;
-	int			 rc, present, more = 0;
+	int			 rc, present, more = 0, has_at = 0;
 
 	if ((rc = crud_uint_param(cx, "_count", &count, &present)) ||
 	    (rc = crud_uint_param(cx, "_cursor", &cursor, &present)))
 		return rc;
 	if (count > c->cf_max_count)
 		count = c->cf_max_count;
-	if (rest_query_get(cx, "_at", at, sizeof(at)) != EMBER_ENOTFOUND)
-		return rest_fail(cx, EMBER_ENOTIMPL,
-		    "_at is not implemented yet");
+	rc = rest_query_get(cx, "_at", at, sizeof(at));
+	if (rc == EMBER_OK) {
+		if (date_parse_fhir(at, strlen(at), &at_lo, &at_hi, NULL) ||
+		    at_hi < 0)
+			return rest_fail(cx, EMBER_EINVAL, "_at=%s is not a "
+			    "FHIR date or dateTime", at);
+		has_at = 1;
+		/* Versions written after the period cannot qualify. */
+		if (cursor == 0 || cursor > (uint64_t)at_hi + 1)
+			cursor = (uint64_t)at_hi + 1;
+	} else if (rc != EMBER_ENOTFOUND)
+		return rest_fail(cx, rc, "malformed _at");
 	rc = rest_query_get(cx, "_since", since_s, sizeof(since_s));
 	if (rc == EMBER_OK) {
 		if (date_parse_fhir(since_s, strlen(since_s), &lo, &hi, NULL) ||
@@ -1034,11 +1086,13 @@ crud_history(struct rest_ctx *cx)
 			    cx->cx_id);
 			goto done;
 		}
-		rc = store_history(t, row.sr_rid, NULL, 0, since, cursor,
-		    items, (size_t)count, &n, &more);
-	} else
-		rc = store_history(t, 0, cx->cx_type, cx->cx_type_len, since,
-		    cursor, items, (size_t)count, &n, &more);
+	}
+	rc = has_at ? crud_history_at(t, cx->cx_id_len ? row.sr_rid : 0,
+	    cx->cx_id_len ? NULL : cx->cx_type, cx->cx_type_len, since, cursor,
+	    (uint64_t)(at_lo < 0 ? 0 : at_lo), items, (size_t)count, &n,
+	    &more) : store_history(t, cx->cx_id_len ? row.sr_rid : 0,
+	    cx->cx_id_len ? NULL : cx->cx_type, cx->cx_type_len, since, cursor,
+	    items, (size_t)count, &n, &more);
 	if (rc) {
 		rest_fail(cx, rc, "cannot read the history");
 		goto done;
@@ -1074,8 +1128,14 @@ crud_history(struct rest_ctx *cx)
 			buf_printf(&b, "/%s", cx->cx_id);
 		buf_printf(&b, "/_history?_count=%llu",
 		    (unsigned long long)count);
-		if (since)
-			buf_printf(&b, "&_since=%s", since_s);
+		if (since) {
+			buf_puts(&b, "&_since=");
+			http_percent_encode(&b, since_s, strlen(since_s));
+		}
+		if (has_at) {
+			buf_puts(&b, "&_at=");
+			http_percent_encode(&b, at, strlen(at));
+		}
 		buf_printf(&b, "&_cursor=%llu\"}",
 		    (unsigned long long)items[n - 1].shi_last_updated);
 	}

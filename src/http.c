@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "error.h"
 #include "http.h"
 
@@ -48,6 +49,30 @@ http_percent_decode(const char *s, size_t len, int plus, char *out,
 	out[o] = '\0';
 	*outlen = o;
 	return EMBER_OK;
+}
+
+int
+http_percent_encode(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t	i;
+	char	esc[3];
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			buf_putc(b, c);
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		buf_append(b, esc, 3);
+	}
+	return buf_error(b);
 }
 
 int

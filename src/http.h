@@ -18,6 +18,14 @@
 int http_percent_decode(const char *s, size_t len, int plus, char *out,
     size_t *outlen);
 
+struct buf;
+
+/*
+ * Append s percent-encoded for a query value: everything but letters,
+ * digits and -._~ becomes %XX.  Returns EMBER_OK or EMBER_ENOMEM.
+ */
+int http_percent_encode(struct buf *b, const char *s, size_t len);
+
 /* One name=value pair of a query string, still percent-encoded. */
 struct http_param {
 	const char	*hp_name;

@@ -129,9 +129,28 @@ for v in /R4 /DSTU2; do
 	is "$(jqb '.entry[0].fullUrl')" "http://127.0.0.1:$PORT/fhir$v/Patient/$id" "$v history-system: newest first"
 done
 
-# Unsupported so far: answered clearly, not ignored.
-req GET '/Patient/example/_history?_at=2020'
-is "$STATUS" 501 "_at: 501 until implemented"
+# _at: the versions current at some time in the period.
+req PUT /Patient/at1 -H 'Content-Type: application/fhir+json' --data-binary '{"resourceType":"Patient","id":"at1"}'
+lu_a=$(jqb .meta.lastUpdated)
+sleep 1.1
+req PUT /Patient/at1 -H 'Content-Type: application/fhir+json' --data-binary '{"resourceType":"Patient","id":"at1","active":true}'
+lu_b=$(jqb .meta.lastUpdated)
+sleep 1.1
+req PUT /Patient/at1 -H 'Content-Type: application/fhir+json' --data-binary '{"resourceType":"Patient","id":"at1","active":false}'
+sec() { echo "$1" | cut -c1-19; }
+req GET "/Patient/at1/_history?_at=$(sec "$lu_a")Z"
+is "$(jqb '[.entry[].response.etag] | join(" ")')" 'W/"1"' "_at the first version's second: version 1"
+req GET "/Patient/at1/_history?_at=$(sec "$lu_b")Z"
+is "$(jqb '[.entry[].response.etag] | join(" ")')" 'W/"2" W/"1"' "_at the second version's second: version 2, and 1 (current at its start)"
+req GET "/Patient/at1/_history?_at=$(date -u +%Y)"
+is "$(jqb '[.entry[].response.etag] | join(" ")')" 'W/"3" W/"2" W/"1"' "_at this year: all three"
+req GET "/Patient/at1/_history?_at=2001"
+is "$(jqb '.entry | length')" 0 "_at before the resource existed: none"
+req GET "/Patient/_history?_at=$(date -u +%Y)&_count=1"
+next=$(jqb '.link[] | select(.relation=="next") | .url')
+ok "$([[ "$next" == *"_at=$(date -u +%Y)"* ]]; echo $?)" "_at carries into the next link"
+req GET '/Patient/example/_history?_at=soon'
+is "$STATUS" 400 "_at not a date: 400"
 req GET '/Patient/example/_history?_since=yesterday'
 is "$STATUS" 400 "_since not a date: 400"
 
