@@ -14,6 +14,7 @@
 #include "capability.h"
 #include "date.h"
 #include "error.h"
+#include "index.h"
 #include "rest.h"
 #include "server.h"
 #include "tables.h"
@@ -31,8 +32,8 @@ static const char *const capability_system_interactions[] = {
 
 /*
  * The searchParam list of resource index ri: every parameter with a path
- * whose type search.c evaluates (composite and special ones are not
- * searchable yet, so they are not claimed).
+ * whose type search.c evaluates (special ones, and composites other
+ * than the two-component kind index.c indexes, are not claimed).
  */
 static void
 capability_params(struct buf *b, const struct tables *tb, unsigned ri)
@@ -46,8 +47,9 @@ capability_params(struct buf *b, const struct tables *tb, unsigned ri)
 	buf_puts(b, ",\"searchParam\":[");
 	for (i = first; i < first + count; i++) {
 		if (tables_param_get(tb, i, &p) || (p.flags &
-		    TABLES_PARAM_NOPATH) || p.type == TABLES_PARAM_COMPOSITE ||
-		    p.type == TABLES_PARAM_SPECIAL)
+		    TABLES_PARAM_NOPATH) || p.type == TABLES_PARAM_SPECIAL ||
+		    (p.type == TABLES_PARAM_COMPOSITE &&
+		    !index_composite_supported(tb, &p)))
 			continue;
 		buf_printf(b, "%s{\"name\":\"%.*s\",\"definition\":\"%.*s\","
 		    "\"type\":\"%s\"}", n++ ? "," : "", (int)p.code_len, p.code,

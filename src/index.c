@@ -454,6 +454,204 @@ index_visit(const struct fhirpath_value *v, void *arg)
 	return 0;
 }
 
+/* ---- composite parameters -------------------------------------------- */
+
+/* Collects one component's encoded values, each 2-byte length + bytes. */
+struct index_comp {
+	int		 ic_type;	/* enum tables_param_type */
+	struct buf	*ic_list;
+};
+
+static void
+index_comp_add(struct index_comp *ic, const struct buf *v)
+{
+	if (v->len == 0 || v->len > INDEX_VALUE_MAX)
+		return;
+	buf_putc(ic->ic_list, (int)(v->len >> 8));
+	buf_putc(ic->ic_list, (int)(v->len & 0xff));
+	buf_append(ic->ic_list, v->data, v->len);
+}
+
+/* A token component: code NUL system. */
+static void
+index_comp_token(struct index_comp *ic, const char *sys, const char *code)
+{
+	struct buf v = BUF_INIT;
+
+	if (code == NULL || *code == '\0')
+		return;
+	index_put_raw(&v, code);
+	buf_putc(&v, 0);
+	index_put_raw(&v, sys ? sys : "");
+	index_comp_add(ic, &v);
+	buf_free(&v);
+}
+
+static int
+index_comp_visit(const struct fhirpath_value *fv, void *arg)
+{
+	struct index_comp	*ic = arg;
+	const cJSON		*j = fv->json, *c;
+	struct buf		 v = BUF_INIT;
+	int64_t			 lo, hi;
+
+	switch (ic->ic_type) {
+	case TABLES_PARAM_TOKEN:
+		if (cJSON_IsString(j))
+			index_comp_token(ic, NULL, j->valuestring);
+		else if (cJSON_IsBool(j))
+			index_comp_token(ic, NULL, cJSON_IsTrue(j) ? "true" :
+			    "false");
+		else if (cJSON_IsObject(j)) {
+			if (json_string(j, "code") || json_string(j, "value"))
+				index_comp_token(ic, json_string(j, "system"),
+				    json_string(j, "code") ? json_string(j,
+				    "code") : json_string(j, "value"));
+			cJSON_ArrayForEach(c,
+			    cJSON_GetObjectItemCaseSensitive(j, "coding"))
+				index_comp_token(ic, json_string(c, "system"),
+				    json_string(c, "code"));
+		}
+		break;
+	case TABLES_PARAM_QUANTITY:
+	case TABLES_PARAM_NUMBER:
+		c = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j,
+		    "value") : j;
+		if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble))
+			break;
+		index_put_double(&v, c->valuedouble);
+		if (cJSON_IsObject(j)) {
+			index_put_raw(&v, json_string(j, "system") ?
+			    json_string(j, "system") : "");
+			buf_putc(&v, 0);
+			index_put_raw(&v, json_string(j, "code") ?
+			    json_string(j, "code") : "");
+		}
+		index_comp_add(ic, &v);
+		break;
+	case TABLES_PARAM_DATE:
+		if (cJSON_IsString(j) && date_parse_fhir(j->valuestring,
+		    strlen(j->valuestring), &lo, &hi, NULL) == EMBER_OK) {
+			index_put_i64(&v, lo);
+			index_put_i64(&v, hi);
+			index_comp_add(ic, &v);
+		}
+		break;
+	case TABLES_PARAM_STRING:
+		if (cJSON_IsString(j)) {
+			index_fold(&v, j->valuestring, strlen(j->valuestring));
+			index_comp_add(ic, &v);
+		}
+		break;
+	case TABLES_PARAM_REFERENCE:
+	case TABLES_PARAM_URI:
+		if (cJSON_IsObject(j))
+			j = cJSON_GetObjectItemCaseSensitive(j, "reference");
+		if (cJSON_IsString(j)) {
+			index_put_raw(&v, j->valuestring);
+			index_comp_add(ic, &v);
+		}
+		break;
+	}
+	buf_free(&v);
+	return 0;
+}
+
+struct index_composite {
+	struct index_ctx	*ixc_ix;
+	const struct tables_param *ixc_p;
+	struct tables_component	 ixc_c[2];
+	const cJSON		*ixc_res;
+};
+
+/* One value of a composite: every pair of its two components' values. */
+static int
+index_composite_visit(const struct fhirpath_value *fv, void *arg)
+{
+	struct index_composite	*xc = arg;
+	struct index_ctx	*ix = xc->ixc_ix;
+	struct buf		 a = BUF_INIT, b = BUF_INIT;
+	struct index_comp	 ic;
+	const unsigned char	*p, *q;
+	size_t			 la, lb, na, nb;
+	int			 rc = 0;
+
+	if (fv->json == NULL)
+		return 0;
+	ic.ic_type = xc->ixc_c[0].type;
+	ic.ic_list = &a;
+	if ((rc = fhirpath_eval_focus(ix->ix_t, &xc->ixc_c[0].program,
+	    xc->ixc_res, fv, index_comp_visit, &ic)))
+		goto done;
+	ic.ic_type = xc->ixc_c[1].type;
+	ic.ic_list = &b;
+	if ((rc = fhirpath_eval_focus(ix->ix_t, &xc->ixc_c[1].program,
+	    xc->ixc_res, fv, index_comp_visit, &ic)))
+		goto done;
+	for (p = (const unsigned char *)a.data, la = a.len; la >= 2;
+	    p += 2 + na, la -= 2 + na) {
+		na = ((size_t)p[0] << 8) | p[1];
+		for (q = (const unsigned char *)b.data, lb = b.len; lb >= 2;
+		    q += 2 + nb, lb -= 2 + nb) {
+			nb = ((size_t)q[0] << 8) | q[1];
+			buf_reset(&ix->ix_key);
+			buf_putc(&ix->ix_key, 'C');
+			buf_append(&ix->ix_key, p + 2, na);
+			buf_putc(&ix->ix_key, 1);
+			buf_append(&ix->ix_key, q + 2, nb);
+			index_emit(ix);
+		}
+	}
+done:
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * A composite of two components whose first is a token, string, uri or
+ * reference (so the separator byte 0x01 cannot occur in it): keys
+ * 'C' first 0x01 second.  Others are not indexed (nor claimed).
+ */
+int
+index_composite_supported(const struct tables *t, const struct tables_param *p)
+{
+	struct tables_component c;
+	int i;
+
+	if (p->type != TABLES_PARAM_COMPOSITE || p->component_count != 2 ||
+	    p->program.len == 0)
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (tables_param_component(t, p, (unsigned)i, &c) ||
+		    c.program.len == 0 || c.type == 0 ||
+		    c.type == TABLES_PARAM_COMPOSITE ||
+		    c.type == TABLES_PARAM_SPECIAL)
+			return 0;
+	tables_param_component(t, p, 0, &c);
+	return c.type == TABLES_PARAM_TOKEN || c.type == TABLES_PARAM_STRING ||
+	    c.type == TABLES_PARAM_URI || c.type == TABLES_PARAM_REFERENCE;
+}
+
+static int
+index_composite(struct index_ctx *ix, const struct tables_param *p,
+    const cJSON *res)
+{
+	struct index_composite xc;
+
+	if (!index_composite_supported(ix->ix_t, p))
+		return EMBER_OK;
+	memset(&xc, 0, sizeof(xc));
+	xc.ixc_ix = ix;
+	xc.ixc_p = p;
+	xc.ixc_res = res;
+	if (tables_param_component(ix->ix_t, p, 0, &xc.ixc_c[0]) ||
+	    tables_param_component(ix->ix_t, p, 1, &xc.ixc_c[1]))
+		return EMBER_ETABLES;
+	return fhirpath_eval(ix->ix_t, &p->program, res,
+	    index_composite_visit, &xc);
+}
+
 int
 index_keys(const struct tables *t, unsigned resource, const cJSON *res,
     struct buf *out)
@@ -480,7 +678,11 @@ index_keys(const struct tables *t, unsigned resource, const cJSON *res,
 		index_prefix(&ix.ix_prefix, type, strlen(type), p.code,
 		    p.code_len);
 		ix.ix_type = (int)p.type;
-		if ((rc = fhirpath_eval(t, &p.program, res, index_visit, &ix)))
+		if (p.type == TABLES_PARAM_COMPOSITE)
+			rc = index_composite(&ix, &p, res);
+		else
+			rc = fhirpath_eval(t, &p.program, res, index_visit, &ix);
+		if (rc)
 			goto done;
 	}
 	rc = buf_error(out);

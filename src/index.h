@@ -20,6 +20,10 @@
  *	'Q' value(8)					quantity, any unit
  *	'q' system NUL code NUL value(8)		quantity system|code
  *	'U' unit NUL value(8)				quantity ||unit
+ *	'C' first 0x01 second				composite of two
+ * where a composite's components are encoded as: token code NUL system;
+ * quantity value(8) system NUL code; number value(8); date low(8)
+ * high(8); string folded; reference and uri as written.
  * Longer values are cut so that a key stays within STORE_POSTING_MAX.
  */
 #ifndef EMBER_INDEX_H
@@ -43,6 +47,15 @@ struct tables;
  */
 int index_keys(const struct tables *t, unsigned resource, const cJSON *res,
     struct buf *out);
+
+struct tables_param;
+
+/*
+ * Whether a composite parameter is indexed (two components, the first a
+ * token, string, uri or reference): only those are searchable.
+ */
+int index_composite_supported(const struct tables *t,
+    const struct tables_param *p);
 
 /* Append "Type NUL code NUL" to b. */
 int index_prefix(struct buf *b, const char *type, size_t tlen,

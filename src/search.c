@@ -181,11 +181,15 @@ struct scan {
 	double			 sn_dlo, sn_dhi, sn_v;	/* number */
 	const char		*sn_needle;	/* :contains */
 	size_t			 sn_needle_len;
+	int			 sn_ctype;	/* composite: second component */
+	int			 sn_token_exact; /* composite token: system given */
+	const char		*sn_units;	/* composite quantity: system */
+	size_t			 sn_units_len;	/* NUL code, or NULL */
 };
 
 enum scan_kind {
 	SCAN_ALL, SCAN_EXACT, SCAN_DATE, SCAN_NUMBER, SCAN_CONTAINS,
-	SCAN_SUFFIX, SCAN_ABOVE
+	SCAN_SUFFIX, SCAN_ABOVE, SCAN_COMPOSITE
 };
 
 static int
@@ -220,6 +224,48 @@ search_number_match(int p, double v, double lo, double hi, double exact)
 	case PFX_AP: return fabs(v - exact) <= fabs(exact) * 0.1;
 	}
 	return 0;
+}
+
+/*
+ * A composite posting's value after the scanned prefix: the rest of the
+ * first component (when only its code was given), 0x01, the second.
+ */
+static int
+scan_composite(const struct scan *sn, const unsigned char *v, size_t vlen)
+{
+	const unsigned char	*sep = memchr(v, 1, vlen), *c;
+	size_t			 clen;
+
+	if (sep == NULL)
+		return 0;
+	c = sep + 1;
+	clen = vlen - (size_t)(c - v);
+	switch (sn->sn_ctype) {
+	case TABLES_PARAM_QUANTITY:
+	case TABLES_PARAM_NUMBER:
+		if (clen < 8 || !search_number_match(sn->sn_prefix,
+		    index_get_double(c), sn->sn_dlo, sn->sn_dhi, sn->sn_v))
+			return 0;
+		return sn->sn_units == NULL || (clen - 8 == sn->sn_units_len &&
+		    memcmp(c + 8, sn->sn_units, sn->sn_units_len) == 0);
+	case TABLES_PARAM_DATE:
+		return clen == 16 && search_date_match(sn->sn_prefix,
+		    index_get_i64(c), index_get_i64(c + 8), sn->sn_lo,
+		    sn->sn_hi);
+	case TABLES_PARAM_TOKEN:
+		/* needle "code\0" (any system) or "code\0system" (exact). */
+		if (sn->sn_token_exact)
+			return clen == sn->sn_needle_len &&
+			    memcmp(c, sn->sn_needle, clen) == 0;
+		return clen >= sn->sn_needle_len &&
+		    memcmp(c, sn->sn_needle, sn->sn_needle_len) == 0;
+	case TABLES_PARAM_STRING:
+		return clen >= sn->sn_needle_len &&
+		    memcmp(c, sn->sn_needle, sn->sn_needle_len) == 0;
+	default:
+		return clen == sn->sn_needle_len &&
+		    memcmp(c, sn->sn_needle, clen) == 0;
+	}
 }
 
 static int
@@ -260,6 +306,10 @@ scan_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 	case SCAN_ABOVE:	/* the stored uri is a prefix of the needle */
 		if (vlen > sn->sn_needle_len ||
 		    memcmp(v, sn->sn_needle, vlen) != 0)
+			return 0;
+		break;
+	case SCAN_COMPOSITE:
+		if (!scan_composite(sn, v, vlen))
 			return 0;
 		break;
 	default:
@@ -367,6 +417,127 @@ search_key(struct buf *k, const struct search_param *sp, int tag)
 	if (tag)
 		buf_putc(k, tag);
 	return buf_error(k);
+}
+
+/*
+ * A composite value "first$second": the first component narrows the
+ * scan (exact, or by code alone for a token without a system), the
+ * second filters each posting by its own type's rules.
+ */
+static int
+search_composite(struct search_ctx *sc, const struct search_param *sp,
+    char *v, struct buf *k, struct scan *sn)
+{
+	struct tables_component	 c0, c1;
+	struct buf		 needle = BUF_INIT;
+	char			*dollar, *bar, *bar2, *second;
+	const char		*pv;
+	int			 rc;
+
+	if (sp->sp_modifier[0])
+		return search_fail(sc, "modifier :%s is not valid on composite "
+		    "parameter %s", sp->sp_modifier, sp->sp_p.code);
+	if (!index_composite_supported(sc->sc_tb, &sp->sp_p) ||
+	    tables_param_component(sc->sc_tb, &sp->sp_p, 0, &c0) ||
+	    tables_param_component(sc->sc_tb, &sp->sp_p, 1, &c1))
+		return search_fail(sc, "composite parameter %s cannot be "
+		    "searched yet", sp->sp_p.code);
+	if ((dollar = search_find(v, '$')) == NULL)
+		return search_fail(sc, "composite %s needs first$second",
+		    sp->sp_p.code);
+	*dollar = '\0';
+	second = dollar + 1;
+	search_key(k, sp, 'C');
+	sn->sn_kind = SCAN_COMPOSITE;
+	sn->sn_ctype = c1.type;
+	/* First component. */
+	if (c0.type == TABLES_PARAM_TOKEN) {
+		bar = search_find(v, '|');
+		if (bar != NULL)
+			*bar = '\0';
+		search_unescape(bar ? bar + 1 : v);
+		buf_puts(k, bar ? bar + 1 : v);
+		buf_putc(k, 0);
+		if (bar != NULL) {
+			search_unescape(v);
+			buf_puts(k, v);
+			buf_putc(k, 1);
+		}
+	} else {
+		search_unescape(v);
+		if (c0.type == TABLES_PARAM_STRING)
+			index_fold(k, v, strlen(v));
+		else
+			buf_puts(k, v);
+		buf_putc(k, 1);
+	}
+	sn->sn_skip = k->len;
+	if (k->len > 0 && k->data[k->len - 1] == 1)
+		sn->sn_skip--;	/* scan_composite finds the separator */
+	/* Second component. */
+	switch (c1.type) {
+	case TABLES_PARAM_QUANTITY:
+	case TABLES_PARAM_NUMBER:
+		pv = second;
+		sn->sn_prefix = search_prefix(&pv);
+		if ((bar = search_find((char *)(uintptr_t)pv, '|')) != NULL) {
+			*bar = '\0';
+			if ((bar2 = search_find(bar + 1, '|')) == NULL) {
+				rc = search_fail(sc, "quantity: use "
+				    "number|system|code");
+				goto done;
+			}
+			*bar2 = '\0';
+			search_unescape(bar + 1);
+			search_unescape(bar2 + 1);
+			buf_puts(&needle, bar + 1);
+			buf_putc(&needle, 0);
+			buf_puts(&needle, bar2 + 1);
+			sn->sn_units = needle.data;
+			sn->sn_units_len = needle.len;
+		}
+		if (search_number(pv, &sn->sn_v, &sn->sn_dlo, &sn->sn_dhi)) {
+			rc = search_fail(sc, "\"%s\" is not a number", second);
+			goto done;
+		}
+		break;
+	case TABLES_PARAM_DATE:
+		pv = second;
+		sn->sn_prefix = search_prefix(&pv);
+		if (date_parse_fhir(pv, strlen(pv), &sn->sn_lo, &sn->sn_hi,
+		    NULL)) {
+			rc = search_fail(sc, "\"%s\" is not a date", second);
+			goto done;
+		}
+		break;
+	case TABLES_PARAM_TOKEN:
+		bar = search_find(second, '|');
+		if (bar != NULL)
+			*bar = '\0';
+		search_unescape(bar ? bar + 1 : second);
+		buf_puts(&needle, bar ? bar + 1 : second);
+		buf_putc(&needle, 0);
+		if (bar != NULL) {
+			search_unescape(second);
+			buf_puts(&needle, second);
+			sn->sn_token_exact = 1;
+		}
+		break;
+	case TABLES_PARAM_STRING:
+		search_unescape(second);
+		index_fold(&needle, second, strlen(second));
+		break;
+	default:
+		search_unescape(second);
+		buf_puts(&needle, second);
+		break;
+	}
+	sn->sn_needle = needle.data ? needle.data : "";
+	sn->sn_needle_len = needle.len;
+	rc = search_scan(sc, k, sn);
+done:
+	buf_free(&needle);
+	return rc;
 }
 
 /* One value of a non-chained parameter into out. */
@@ -598,6 +769,10 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 			}
 		}
 		rc = search_scan(sc, &k, &sn);
+		break;
+
+	case TABLES_PARAM_COMPOSITE:
+		rc = search_composite(sc, sp, v, &k, &sn);
 		break;
 
 	default:

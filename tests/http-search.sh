@@ -97,6 +97,12 @@ Patient?_profile:below=http://x.org/p	s1
 Patient?gender=male&birthdate=lt1980	s3
 Patient?name=leon&name=leonard	s2
 Patient?name=a\,b	-
+Observation?code-value-quantity=1234-5$gt50	o2
+Observation?code-value-quantity=http://loinc.org|1234-5$lt10	o1
+Observation?code-value-quantity=1234-5$5.4|http://unitsofmeasure.org|mmol/L	o1
+Observation?code-value-quantity=1234-5$5.4|http://unitsofmeasure.org|mg/dL	-
+Observation?code-value-quantity=abc$gt1	-
+Observation?combo-code-value-quantity=1234-5$ge100	o2
 Patient/s1/Observation	o1 o3
 Patient/s1/Observation?code=abc	o3
 Patient/s1/Encounter	e1
