@@ -47,7 +47,7 @@ cond_match(struct store_txn *t, const struct tables *tb, const char *type,
 		return EMBER_EINVAL;
 	}
 	if ((rc = search_eval(t, tb, type, type_len, criteria, len, 1, &set,
-	    NULL, err, errsz)))
+	    NULL, NULL, err, errsz)))
 		return rc;
 	memset(&r, 0, sizeof(r));
 	r.cr_count = set.ss_n;

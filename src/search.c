@@ -46,6 +46,7 @@ struct search_ctx {
 	const struct tables	*sc_tb;
 	int			 sc_strict;
 	struct buf		*sc_warn;
+	struct buf		*sc_plan;	/* _debug: one line per step */
 	char			*sc_err;
 	size_t			 sc_errsz;
 	int			 sc_depth;
@@ -1121,7 +1122,8 @@ search_is_result_param(const char *name)
 int
 search_eval(struct store_txn *t, const struct tables *tb, const char *type,
     size_t type_len, const char *query, size_t len, int strict,
-    struct search_set *out, struct buf *warnings, char *err, size_t errsz)
+    struct search_set *out, struct buf *warnings, struct buf *plan,
+    char *err, size_t errsz)
 {
 	struct search_ctx	 sc;
 	struct search_set	 acc = { NULL, 0, 0 }, one = { NULL, 0, 0 };
@@ -1136,6 +1138,7 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	sc.sc_tb = tb;
 	sc.sc_strict = strict;
 	sc.sc_warn = warnings;
+	sc.sc_plan = plan;
 	sc.sc_err = err;
 	sc.sc_errsz = errsz;
 	if ((value = malloc(SEARCH_VALUE_MAX + 1)) == NULL)
@@ -1171,9 +1174,16 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 			any = 1;
 		} else
 			set_intersect(&acc, &one);
+		if (plan != NULL)
+			buf_printf(plan, "%.*s: %.100s: %zu ids, %zu after AND\n",
+			    (int)type_len, type, name, one.ss_n, acc.ss_n);
 	}
-	if (rc == EMBER_OK && !any)
+	if (rc == EMBER_OK && !any) {
 		rc = search_all(&sc, type, type_len, &acc);
+		if (plan != NULL)
+			buf_printf(plan, "%.*s: no criteria: all %zu current\n",
+			    (int)type_len, type, acc.ss_n);
+	}
 	free(value);
 	search_set_free(&one);
 	if (rc) {
@@ -1193,6 +1203,7 @@ struct search_opts {
 	int		so_summary_count;
 	int		so_total;	/* 0 none, 1 accurate */
 	uint64_t	so_offset;	/* sorted results: skip this many */
+	int		so_debug;	/* _debug=true with debug_plan on */
 	struct buf	so_include;	/* "Type:param[:Target]" NUL ... */
 	struct buf	so_revinclude;	/* "Type:param" NUL ... */
 	struct buf	so_iterate;	/* _include:iterate specs */
@@ -1287,6 +1298,14 @@ search_opt_one(void *arg, const char *name, const char *value)
 			    "none, estimate or accurate");
 			return EMBER_EINVAL;
 		}
+	} else if (strcmp(name, "_debug") == 0) {
+		if (strcmp(value, "true") != 0)
+			return EMBER_OK;
+		if (c->cf_debug_plan)
+			o->so_debug = 1;
+		else
+			buf_puts(oa->oa_warn, "_debug needs debug_plan = on in "
+			    "ember.conf; ignored\n");
 	} else if (strcmp(name, "_offset") == 0) {
 		if (search_opt_uint(value, &o->so_offset)) {
 			snprintf(oa->oa_err, sizeof(oa->oa_err), "bad _offset");
@@ -1769,7 +1788,7 @@ search_compartment(struct rest_ctx *cx, struct store_txn *t,
 static int
 search_system(struct rest_ctx *cx, struct store_txn *t, const char *q,
     size_t len, int strict, struct search_set *out, struct buf *warn,
-    char *err, size_t errsz)
+    struct buf *plan, char *err, size_t errsz)
 {
 	const struct tables	*tb = cx->cx_v->svv_tables;
 	struct search_set	 one = { NULL, 0, 0 };
@@ -1793,7 +1812,7 @@ search_system(struct rest_ctx *cx, struct store_txn *t, const char *q,
 		}
 		one.ss_n = 0;
 		if ((rc = search_eval(t, tb, ty, strlen(ty), q, len, strict,
-		    &one, warn, err, errsz)) == EMBER_OK)
+		    &one, warn, plan, err, errsz)) == EMBER_OK)
 			rc = set_union(out, &one);
 		search_set_free(&one);
 	}
@@ -1810,7 +1829,7 @@ search_handle(struct rest_ctx *cx)
 	struct search_set	 inc = { NULL, 0, 0 };
 	struct store_txn	*t = NULL;
 	struct buf		 q = BUF_INIT, warn = BUF_INIT, b = BUF_INIT;
-	struct buf		 links = BUF_INIT;
+	struct buf		 links = BUF_INIT, plan = BUF_INIT;
 	char			 err[512], id[23];
 	size_t			 i, start;
 	int			 rc, strict, first = 1;
@@ -1849,10 +1868,10 @@ search_handle(struct rest_ctx *cx)
 	if (cx->cx_type != NULL)
 		rc = search_eval(t, cx->cx_v->svv_tables, cx->cx_type,
 		    cx->cx_type_len, q.data ? q.data : "", q.len, strict, &set,
-		    &warn, err, sizeof(err));
+		    &warn, o.so_debug ? &plan : NULL, err, sizeof(err));
 	else
 		rc = search_system(cx, t, q.data ? q.data : "", q.len, strict,
-		    &set, &warn, err, sizeof(err));
+		    &set, &warn, o.so_debug ? &plan : NULL, err, sizeof(err));
 	if (rc) {
 		rest_fail(cx, rc, "%s", err);
 		goto done;
@@ -1918,7 +1937,7 @@ search_handle(struct rest_ctx *cx)
 			    "", (unsigned long long)page.ss_ids[page.ss_n - 1]);
 	}
 	buf_puts(&b, "]");
-	if (!o.so_summary_count || warn.len) {
+	if (!o.so_summary_count || warn.len || plan.len) {
 		buf_puts(&b, ",\"entry\":[");
 		for (i = 0; i < page.ss_n; i++)
 			if ((rc = search_entry(cx, t, page.ss_ids[i], "match",
@@ -1928,6 +1947,19 @@ search_handle(struct rest_ctx *cx)
 			if ((rc = search_entry(cx, t, inc.ss_ids[i], "include",
 			    &b, &first)))
 				goto store_fail;
+		if (plan.len) {
+			struct buf oo = BUF_INIT;
+
+			buf_printf(&plan, "page: %zu matches from position %zu, "
+			    "%zu included", page.ss_n, start, inc.ss_n);
+			outcome_write(&oo, "information", "informational",
+			    plan.data);
+			buf_printf(&b, "%s{\"resource\":", first ? "" : ",");
+			buf_append(&b, oo.data, oo.len);
+			buf_puts(&b, ",\"search\":{\"mode\":\"outcome\"}}");
+			first = 0;
+			buf_free(&oo);
+		}
 		if (warn.len) {
 			struct buf oo = BUF_INIT;
 
@@ -1962,6 +1994,7 @@ done:
 	buf_free(&warn);
 	buf_free(&b);
 	buf_free(&links);
+	buf_free(&plan);
 	buf_free(&o.so_include);
 	buf_free(&o.so_revinclude);
 	buf_free(&o.so_iterate);

@@ -33,15 +33,17 @@ void search_set_free(struct search_set *s);
  * Evaluate the criteria of query (a query string, percent-encoded) for
  * resource type `type` in t: result parameters (_count, _sort, ...) are
  * skipped.  strict: unknown parameters are errors (EMBER_EINVAL), else
- * each adds a line to warnings (may be NULL).  *out gets a new set
+ * each adds a line to warnings (may be NULL).  plan (may be NULL) gets
+ * one line per criterion: how many ids it gave and how many remain after
+ * the AND.  *out gets a new set
  * (every current resource of the type when there are no criteria).
  * Returns EMBER_OK; EMBER_EINVAL for a malformed or unknown criterion
  * (message in err); EMBER_ENOMEM; store and tables errors.
  */
 int search_eval(struct store_txn *t, const struct tables *tb,
     const char *type, size_t type_len, const char *query, size_t len,
-    int strict, struct search_set *out, struct buf *warnings, char *err,
-    size_t errsz);
+    int strict, struct search_set *out, struct buf *warnings,
+    struct buf *plan, char *err, size_t errsz);
 
 /* GET [type]?, POST [type]/_search, GET [base]?_type=: a searchset. */
 int search_handle(struct rest_ctx *cx);

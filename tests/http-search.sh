@@ -5,7 +5,7 @@
 # quantities with precision and units, chains, _has, _include,
 # _revinclude, paging, totals, POST _search, system search, errors.
 . "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
-NO_EXAMPLES=1 start_server
+NO_EXAMPLES=1 start_server "debug_plan = on"
 CT='Content-Type: application/fhir+json'
 put() { req PUT "/$1" -H "$CT" --data-binary "$2"; [ "$STATUS" = 201 ] || diag "seed $1: $STATUS $(cat "$BODY")"; }
 
@@ -160,6 +160,12 @@ is "$STATUS $(jqb .total) $(jqb '.entry[-1].search.mode') $(jqb '.entry[-1].reso
     "200 3 outcome warning" "unknown parameter: ignored with a warning entry"
 req GET '/Patient?foo=1' -H 'Prefer: handling=strict'
 is "$STATUS" 400 "unknown parameter under handling=strict: 400"
+
+# _debug=true (debug_plan is on here): the plan as an outcome entry.
+req GET '/Patient?gender=male&birthdate=lt1980&_debug=true'
+is "$(jqb '.entry[] | select(.search.mode == "outcome") | .resource.issue[0].diagnostics')" \
+    "$(printf 'Patient: gender: 2 ids, 2 after AND\nPatient: birthdate: 1 ids, 1 after AND\npage: 1 matches from position 0, 0 included')" \
+    "_debug=true shows each step's ids"
 
 # Totals, _summary=count, paging through next links.
 req GET '/Patient?_summary=count'
