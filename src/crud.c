@@ -461,6 +461,34 @@ crud_commit(struct rest_ctx *cx, struct store_txn *t)
 }
 
 /*
+ * The end of every write: store res (NULL for nothing new) as the next
+ * version of cx's Type/id in t, commit t (always consumed), and answer
+ * with status and the Prefer'd body.
+ */
+static int
+crud_finish_write(struct rest_ctx *cx, struct store_txn *t, cJSON *res,
+    int method, int status)
+{
+	struct store_row	row;
+	struct buf		json = BUF_INIT;
+	int			rc;
+
+	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type,
+	    cx->cx_type_len, cx->cx_id, cx->cx_id_len, res, method, &row,
+	    &json))) {
+		store_txn_abort(t);
+		rest_fail(cx, rc, "cannot store %s/%s", cx->cx_type, cx->cx_id);
+		goto done;
+	}
+	if ((rc = crud_commit(cx, t)))
+		goto done;
+	rc = crud_write_response(cx, status, &row, &json);
+done:
+	buf_free(&json);
+	return rc;
+}
+
+/*
  * Match criteria inside t.  Answers the request itself on error (400
  * for bad criteria) and returns non-zero then.
  */
@@ -525,9 +553,7 @@ crud_create(struct rest_ctx *cx)
 {
 	const char		*ine = cx->cx_rq->rq_if_none_exist;
 	struct store_txn	*t = NULL;
-	struct store_row	 row;
 	struct cond_result	 cr = { 0, NULL, 0 };
-	struct buf		 json = BUF_INIT;
 	cJSON			*res = NULL;
 	char			 id[23];
 	int			 rc;
@@ -558,20 +584,11 @@ crud_create(struct rest_ctx *cx)
 			goto done;
 		}
 	}
-	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
-	    cx->cx_id_len, res, STORE_POST, &row, &json))) {
-		rest_fail(cx, rc, "cannot store %s", cx->cx_type);
-		goto done;
-	}
-	rc = crud_commit(cx, t);
+	rc = crud_finish_write(cx, t, res, STORE_POST, 201);
 	t = NULL;
-	if (rc)
-		goto done;
-	rc = crud_write_response(cx, 201, &row, &json);
 done:
 	store_txn_abort(t);
 	cond_result_free(&cr);
-	buf_free(&json);
 	cJSON_Delete(res);
 	return rc;
 }
@@ -662,7 +679,6 @@ crud_update(struct rest_ctx *cx)
 {
 	struct store_txn	*t = NULL;
 	struct store_row	 row;
-	struct buf		 json = BUF_INIT;
 	cJSON			*res = NULL;
 	const char		*body_id;
 	int			 rc, exists, conditional = cx->cx_id_len == 0;
@@ -694,19 +710,10 @@ crud_update(struct rest_ctx *cx)
 	exists = rc == EMBER_OK && !row.sr_deleted;
 	if ((rc = crud_check_if_match(cx, rc == EMBER_OK, &row)))
 		goto done;
-	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
-	    cx->cx_id_len, res, STORE_PUT, &row, &json))) {
-		rest_fail(cx, rc, "cannot store %s/%s", cx->cx_type, cx->cx_id);
-		goto done;
-	}
-	rc = crud_commit(cx, t);
+	rc = crud_finish_write(cx, t, res, STORE_PUT, exists ? 200 : 201);
 	t = NULL;
-	if (rc)
-		goto done;
-	rc = crud_write_response(cx, exists ? 200 : 201, &row, &json);
 done:
 	store_txn_abort(t);
-	buf_free(&json);
 	cJSON_Delete(res);
 	return rc;
 }
@@ -836,7 +843,6 @@ crud_patch(struct rest_ctx *cx)
 	struct store_version	 sv;
 	struct cond_result	 cr = { 0, NULL, 0 };
 	struct http_media	 m;
-	struct buf		 json = BUF_INIT;
 	cJSON			*ops = NULL, *doc = NULL;
 	char			 err[512];
 	unsigned		 depth = cx->cx_server->srv_conf.cf_max_depth;
@@ -910,20 +916,11 @@ crud_patch(struct rest_ctx *cx)
 		    rc ? ": " : "", rc ? err : "");
 		goto done;
 	}
-	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type, cx->cx_type_len, cx->cx_id,
-	    cx->cx_id_len, doc, STORE_PATCH, &row, &json))) {
-		rest_fail(cx, rc, "cannot store %s/%s", cx->cx_type, cx->cx_id);
-		goto done;
-	}
-	rc = crud_commit(cx, t);
+	rc = crud_finish_write(cx, t, doc, STORE_PATCH, 200);
 	t = NULL;
-	if (rc)
-		goto done;
-	rc = crud_write_response(cx, 200, &row, &json);
 done:
 	store_txn_abort(t);
 	cond_result_free(&cr);
-	buf_free(&json);
 	cJSON_Delete(ops);
 	cJSON_Delete(doc);
 	return rc;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "be.h"
 #include "buf.h"
 #include "date.h"
 #include "error.h"
@@ -77,39 +78,19 @@ index_fold(struct buf *b, const char *s, size_t len)
 	return buf_error(b);
 }
 
-static void
-be64(unsigned char *o, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		o[i] = (unsigned char)v;
-}
-
-static uint64_t
-get_be64(const unsigned char *p)
-{
-	uint64_t	v = 0;
-	int		i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 int
 index_put_i64(struct buf *b, int64_t v)
 {
 	unsigned char o[8];
 
-	be64(o, (uint64_t)v ^ 0x8000000000000000ULL);
+	be64_put(o, (uint64_t)v ^ 0x8000000000000000ULL);
 	return buf_append(b, o, 8);
 }
 
 int64_t
 index_get_i64(const unsigned char *p)
 {
-	return (int64_t)(get_be64(p) ^ 0x8000000000000000ULL);
+	return (int64_t)(be64_get(p) ^ 0x8000000000000000ULL);
 }
 
 int
@@ -123,14 +104,14 @@ index_put_double(struct buf *b, double v)
 	memcpy(&bits, &v, 8);
 	bits = (bits & 0x8000000000000000ULL) ? ~bits :
 	    bits ^ 0x8000000000000000ULL;
-	be64(o, bits);
+	be64_put(o, bits);
 	return buf_append(b, o, 8);
 }
 
 double
 index_get_double(const unsigned char *p)
 {
-	uint64_t	bits = get_be64(p);
+	uint64_t	bits = be64_get(p);
 	double		v;
 
 	bits = (bits & 0x8000000000000000ULL) ? bits ^ 0x8000000000000000ULL :

@@ -327,6 +327,16 @@ search_scan(struct search_ctx *sc, const struct buf *key, struct scan *sn)
 	    scan_one, sn);
 }
 
+/* Scan the postings whose key is exactly key. */
+static int
+search_scan_exact(struct search_ctx *sc, const struct buf *key,
+    struct scan *sn)
+{
+	sn->sn_kind = SCAN_EXACT;
+	sn->sn_exact_len = key->len;
+	return search_scan(sc, key, sn);
+}
+
 /* ---- values ----------------------------------------------------------- */
 
 /* Split off a comparison prefix (two letters) from a value. */
@@ -659,9 +669,7 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 		if (strchr(v, '/') != NULL || strchr(v, ':') != NULL) {
 			search_key(&k, sp, 'r');
 			buf_puts(&k, v);
-			sn.sn_kind = SCAN_EXACT;
-			sn.sn_exact_len = k.len;
-			rc = search_scan(sc, &k, &sn);
+			rc = search_scan_exact(sc, &k, &sn);
 			break;
 		}
 		/* A bare id: Type/id for the modifier type or each target. */
@@ -675,9 +683,7 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 			buf_puts(&k, tail);
 			buf_putc(&k, '/');
 			buf_puts(&k, v);
-			sn.sn_kind = SCAN_EXACT;
-			sn.sn_exact_len = k.len;
-			rc = search_scan(sc, &k, &sn);
+			rc = search_scan_exact(sc, &k, &sn);
 		}
 		break;
 
@@ -906,9 +912,7 @@ search_chain(struct search_ctx *sc, const struct search_param *sp,
 		sn.sn_out = out;
 		search_key(&k, sp, 'r');
 		buf_puts(&k, r);
-		sn.sn_kind = SCAN_EXACT;
-		sn.sn_exact_len = k.len;
-		rc = search_scan(sc, &k, &sn);
+		rc = search_scan_exact(sc, &k, &sn);
 	}
 	search_set_free(&inner);
 	buf_free(&refs);

@@ -109,14 +109,9 @@ for v in /R4 /DSTU2; do
 
 	# paging: _count=2 through the type history, following next links
 	req GET "$v/Patient/$id/_history?_count=2"
-	seen=$(jqb '[.entry[].response.etag] | join(" ")')
-	next=$(jqb '.link[] | select(.relation=="next") | .url')
-	while [ -n "$next" ]; do
-		req GET "$next"
-		seen="$seen $(jqb '[.entry[].response.etag] | join(" ")')"
-		next=$(jqb '.link[] | select(.relation=="next") | .url')
-	done
-	is "$seen" 'W/"6" W/"5" W/"4" W/"3" W/"2" W/"1"' "$v history paging with _count=2 visits every version once"
+	is "$(pages '[.entry[].response.etag] | join(" ")' | paste -sd' ')" \
+	    'W/"6" W/"5" W/"4" W/"3" W/"2" W/"1"' \
+	    "$v history paging with _count=2 visits every version once"
 
 	# _since
 	req GET "$v/Patient/$id/_history?_since=$lu2"

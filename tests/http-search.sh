@@ -124,14 +124,8 @@ Patient?_sort=gender,-birthdate	s1 s2 s3
 Observation?_sort=-date&status=final	o2 o1 o4
 TABLE
 req GET '/Patient?_sort=birthdate&_count=1'
-seen=$(jqb '.entry[0].resource.id')
-next=$(jqb '.link[] | select(.relation=="next") | .url')
-while [ -n "$next" ]; do
-	req GET "$next"
-	seen="$seen $(jqb '.entry[0].resource.id')"
-	next=$(jqb '.link[] | select(.relation=="next") | .url')
-done
-is "$seen" "s3 s1 s2" "sorted paging with _count=1 keeps the order"
+is "$(pages '.entry[0].resource.id' | paste -sd' ')" "s3 s1 s2" \
+    "sorted paging with _count=1 keeps the order"
 req GET '/Patient?_sort=nonsense'
 is "$STATUS" 400 "_sort on an unknown parameter: 400"
 
@@ -173,14 +167,8 @@ is "$(jqb .total) $(jqb '.entry | length')" "3 0" "_summary=count: the total, no
 req GET '/Patient?_total=none'
 is "$(jqb 'has("total")')" false "_total=none: no total"
 req GET '/Patient?_count=1'
-seen=$(jqb '.entry[0].resource.id')
-next=$(jqb '.link[] | select(.relation=="next") | .url')
-while [ -n "$next" ]; do
-	req GET "$next"
-	seen="$seen $(jqb '.entry[0].resource.id')"
-	next=$(jqb '.link[] | select(.relation=="next") | .url')
-done
-is "$seen" "s1 s2 s3" "paging with _count=1 visits each match once"
+is "$(pages '.entry[0].resource.id' | paste -sd' ')" "s1 s2 s3" \
+    "paging with _count=1 visits each match once"
 
 # POST _search: the form body joins the query.
 req POST '/Patient/_search?gender=male' -H 'Content-Type: application/x-www-form-urlencoded' --data 'birthdate=lt1980'

@@ -49,23 +49,11 @@ while read -r q; do
 	n1=$(jqb .total)
 	req GET "/R4/$q&_total=accurate&_count=1000"
 	n2=$(jqb .total)
-	seen=$(jqb '.entry | length')
-	next=$(jqb '.link[] | select(.relation=="next") | .url')
-	while [ -n "$next" ]; do
-		req GET "$next"
-		seen=$((seen + $(jqb '.entry | length')))
-		next=$(jqb '.link[] | select(.relation=="next") | .url')
-	done
+	seen=$(pages '.entry | length' | awk '{ s += $1 } END { print s }')
 	type=${q%%\?*}
 	req POST "/R4/$type/_search" -H 'Content-Type: application/x-www-form-urlencoded' \
 	    --data "${q#*\?}&_count=1000"
-	posted=$(jqb '.entry | length')
-	next=$(jqb '.link[] | select(.relation=="next") | .url')
-	while [ -n "$next" ]; do
-		req GET "$next"
-		posted=$((posted + $(jqb '.entry | length')))
-		next=$(jqb '.link[] | select(.relation=="next") | .url')
-	done
+	posted=$(pages '.entry | length' | awk '{ s += $1 } END { print s }')
 	ok "$([ "$n1" -gt 0 ] && [ "$n1" = "$n2" ] && [ "$n1" = "$seen" ] && [ "$n1" = "$posted" ]; echo $?)" \
 	    "$q: count $n1, total $n2, paged $seen, POST-paged $posted"
 done <<'QUERIES'

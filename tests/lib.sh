@@ -150,3 +150,16 @@ header() {
 jqb() {
 	"$JQ" -r "$1" "$BODY" 2>/dev/null || echo "(not JSON)"
 }
+
+# pages JQ-EXPR: from the last response on, follow every "next" link,
+# printing JQ-EXPR of each page (one page's output per line).
+pages() {
+	local next
+	jqb "$1"
+	next=$(jqb '.link[]? | select(.relation=="next") | .url')
+	while [ -n "$next" ]; do
+		req GET "$next"
+		jqb "$1"
+		next=$(jqb '.link[]? | select(.relation=="next") | .url')
+	done
+}
