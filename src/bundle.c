@@ -28,6 +28,7 @@
 enum bundle_order { ORDER_DELETE, ORDER_POST, ORDER_PUT, ORDER_GET };
 
 struct bundle_entry {
+	cJSON		*be_entry;		/* borrowed from the Bundle */
 	cJSON		*be_resource;		/* borrowed from the Bundle */
 	const char	*be_method;
 	const char	*be_url;
@@ -134,6 +135,7 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 		be->be_if_none_exist = json_string(rq, "ifNoneExist");
 		be->be_if_modified_since = json_string(rq, "ifModifiedSince");
 		be->be_full_url = json_string(e, "fullUrl");
+		be->be_entry = (cJSON *)(uintptr_t)e;
 		be->be_resource = cJSON_GetObjectItemCaseSensitive(e,
 		    "resource");
 		if (be->be_method == NULL || be->be_url == NULL)
@@ -464,13 +466,18 @@ bundle_run_entry(struct bundle *b, size_t i)
 	rq.rq_if_none_match = be->be_if_none_match;
 	rq.rq_if_modified_since = be->be_if_modified_since;
 	rq.rq_if_none_exist = be->be_if_none_exist;
-	if (be->be_resource != NULL) {
+	memset(&cx, 0, sizeof(cx));
+	if (be->be_resource != NULL && strcmp(be->be_method, "PATCH") != 0) {
+		/* POST and PUT take the parsed resource itself. */
+		cx.cx_tree = cJSON_DetachItemViaPointer(be->be_entry,
+		    be->be_resource);
+		be->be_resource = NULL;
+	} else if (be->be_resource != NULL) {
 		if ((rc = json_write(&body, be->be_resource, 0)))
 			return rc;
 		rq.rq_body = body.data;
 		rq.rq_body_len = body.len;
 	}
-	memset(&cx, 0, sizeof(cx));
 	cx.cx_server = b->b_srv;
 	cx.cx_v = b->b_sv;
 	cx.cx_rq = &rq;
@@ -536,6 +543,7 @@ bundle_run_entry(struct bundle *b, size_t i)
 	} else
 		rc = buf_error(&be->be_result);
 	rest_response_free(&rs);
+	cJSON_Delete(cx.cx_tree);	/* a handler that never took it */
 	buf_free(&body);
 	return rc;
 }

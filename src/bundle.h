@@ -1,9 +1,10 @@
 /*
  * bundle.h: batch and transaction Bundles, POST [base] (prefix bundle_).
  *
- * A transaction is one LMDB write transaction: every entry runs in a
- * transaction nested in it, so entries see each other's writes and the
- * whole Bundle commits or leaves the store exactly as it was.  Entries
+ * A transaction is one LMDB write transaction: every entry runs in it
+ * (store_txn_borrow), so entries see each other's writes and the whole
+ * Bundle commits, or aborts on the first failing entry and leaves the
+ * store exactly as it was.  Entries
  * run in the order http.html gives (DELETE, POST, PUT/PATCH, GET/HEAD)
  * through the same handlers as single requests.  Before any entry runs,
  * every POST gets its id, conditional creates and updates are resolved,

@@ -248,10 +248,10 @@ crud_begin(struct rest_ctx *cx, int write, struct store_txn **t)
 {
 	int rc;
 
-	/* Inside a transaction Bundle every entry nests in the Bundle's
+	/* Inside a transaction Bundle every entry works in the Bundle's
 	 * write transaction, so it sees the earlier entries' writes and
 	 * everything commits or aborts together. */
-	rc = cx->cx_parent != NULL ? store_txn_begin_child(cx->cx_parent, t) :
+	rc = cx->cx_parent != NULL ? store_txn_borrow(cx->cx_parent, t) :
 	    store_txn_begin(cx->cx_v->svv_store, write, t);
 	if (rc)
 		return rest_fail(cx, rc, "cannot begin a %s transaction",
@@ -402,9 +402,13 @@ crud_parse_body(struct rest_ctx *cx, cJSON **out)
 		return rest_fail(cx, EMBER_EMEDIA, "Content-Type %s is not "
 		    "supported; send %s", rq->rq_content_type,
 		    vd->vd_json_mime);
-	if (rq->rq_body == NULL || rq->rq_body_len == 0)
+	if (cx->cx_tree != NULL) {
+		/* A Bundle entry's resource, parsed with the Bundle. */
+		res = cx->cx_tree;
+		cx->cx_tree = NULL;
+	} else if (rq->rq_body == NULL || rq->rq_body_len == 0)
 		return rest_fail(cx, EMBER_EINVAL, "the request has no body");
-	if ((rc = json_parse(rq->rq_body, rq->rq_body_len,
+	else if ((rc = json_parse(rq->rq_body, rq->rq_body_len,
 	    cx->cx_server->srv_conf.cf_max_depth, &res, err, sizeof(err))))
 		return rest_fail(cx, rc, "invalid JSON: %s", err);
 	if ((rc = crud_check_resource(res, cx->cx_type, err, sizeof(err)))) {

@@ -200,10 +200,12 @@ json_check_duplicates(const cJSON *item, char *err, size_t errsz)
 	const cJSON	*a, *b;
 	int		 rc;
 
+	/* Objects are small: pairs, with the first byte as a cheap filter. */
 	if (cJSON_IsObject(item))
 		for (a = item->child; a != NULL; a = a->next)
 			for (b = a->next; b != NULL; b = b->next)
 				if (a->string && b->string &&
+				    a->string[0] == b->string[0] &&
 				    strcmp(a->string, b->string) == 0) {
 					if (err && errsz)
 						snprintf(err, errsz,

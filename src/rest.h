@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "buf.h"
 
 struct server;
@@ -66,9 +68,11 @@ struct rest_ctx {
 	int			 cx_pretty;	/* _pretty=true */
 	char			 cx_comp[65];	/* compartment search: its */
 	char			 cx_comp_id[65];/* type and id, or "" */
+	cJSON			*cx_tree;	/* a Bundle entry's resource,
+						   already parsed: the handler
+						   takes it instead of a body */
 	struct store_txn	*cx_parent;	/* set inside a transaction
-						   Bundle: handlers nest their
-						   transactions in it */
+						   Bundle: handlers work in it */
 };
 
 /*

@@ -50,6 +50,7 @@ struct store_txn {
 	struct store	*t_store;
 	MDB_txn		*t_txn;
 	int		 t_write;
+	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
 };
 
 static int
@@ -200,22 +201,16 @@ store_txn_begin(struct store *s, int write, struct store_txn **out)
 }
 
 int
-store_txn_begin_child(struct store_txn *parent, struct store_txn **out)
+store_txn_borrow(struct store_txn *parent, struct store_txn **out)
 {
-	struct store_txn	*t;
-	int			 rc;
+	struct store_txn *t;
 
-	if (!parent->t_write)
-		return EMBER_EINTERNAL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return EMBER_ENOMEM;
 	t->t_store = parent->t_store;
-	t->t_write = 1;
-	if ((rc = mdb_txn_begin(parent->t_store->s_env, parent->t_txn, 0,
-	    &t->t_txn))) {
-		free(t);
-		return store_lmdb_err(rc);
-	}
+	t->t_txn = parent->t_txn;
+	t->t_write = parent->t_write;
+	t->t_borrowed = 1;
 	*out = t;
 	return EMBER_OK;
 }
@@ -223,7 +218,7 @@ store_txn_begin_child(struct store_txn *parent, struct store_txn **out)
 int
 store_txn_commit(struct store_txn *t)
 {
-	int rc = mdb_txn_commit(t->t_txn);
+	int rc = t->t_borrowed ? 0 : mdb_txn_commit(t->t_txn);
 
 	free(t);
 	return store_lmdb_err(rc);
@@ -234,7 +229,8 @@ store_txn_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
-	mdb_txn_abort(t->t_txn);
+	if (!t->t_borrowed)
+		mdb_txn_abort(t->t_txn);
 	free(t);
 }
 

@@ -94,13 +94,13 @@ void store_close(struct store *s);
 int store_txn_begin(struct store *s, int write, struct store_txn **out);
 
 /*
- * Begin a transaction nested in write transaction parent (a FHIR
- * transaction Bundle runs each entry in one).  Its changes become part
- * of the parent when it commits and vanish when it aborts; the parent
- * must not be used until the child has ended.  Returns as
- * store_txn_begin().
+ * A handle on write transaction parent for code that begins and ends its
+ * own transactions (a FHIR transaction Bundle runs each entry through
+ * the ordinary handlers this way): it reads and writes in parent, and
+ * its commit and abort only free the handle.  Whether the writes last is
+ * the parent's commit or abort.  Returns EMBER_OK or EMBER_ENOMEM.
  */
-int store_txn_begin_child(struct store_txn *parent, struct store_txn **out);
+int store_txn_borrow(struct store_txn *parent, struct store_txn **out);
 
 /*
  * Commit and free the transaction.  Returns EMBER_OK; EMBER_EFULL when
