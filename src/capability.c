@@ -47,7 +47,8 @@ capability_params(struct buf *b, const struct tables *tb, unsigned ri)
 	buf_puts(b, ",\"searchParam\":[");
 	for (i = first; i < first + count; i++) {
 		if (tables_param_get(tb, i, &p) || (p.flags &
-		    TABLES_PARAM_NOPATH) || p.type == TABLES_PARAM_SPECIAL ||
+		    TABLES_PARAM_NOPATH) || (p.type == TABLES_PARAM_SPECIAL &&
+		    strcmp(p.code, "near") != 0) ||
 		    (p.type == TABLES_PARAM_COMPOSITE &&
 		    !index_composite_supported(tb, &p)))
 			continue;

@@ -429,6 +429,24 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				    NULL);
 		}
 		break;
+	case TABLES_PARAM_SPECIAL:
+		/* near: Location.position, latitude and longitude. */
+		if (cJSON_IsObject(j)) {
+			const cJSON *la, *lo;
+
+			la = cJSON_GetObjectItemCaseSensitive(j, "latitude");
+			lo = cJSON_GetObjectItemCaseSensitive(j, "longitude");
+			if (!cJSON_IsNumber(la) || !cJSON_IsNumber(lo) ||
+			    !isfinite(la->valuedouble) ||
+			    !isfinite(lo->valuedouble))
+				break;
+			buf_reset(&ix->ix_key);
+			buf_putc(&ix->ix_key, 'g');
+			index_put_double(&ix->ix_key, la->valuedouble);
+			index_put_double(&ix->ix_key, lo->valuedouble);
+			index_emit(ix);
+		}
+		break;
 	default:
 		break;
 	}

@@ -190,7 +190,7 @@ struct scan {
 
 enum scan_kind {
 	SCAN_ALL, SCAN_EXACT, SCAN_DATE, SCAN_NUMBER, SCAN_CONTAINS,
-	SCAN_SUFFIX, SCAN_ABOVE, SCAN_COMPOSITE
+	SCAN_SUFFIX, SCAN_ABOVE, SCAN_COMPOSITE, SCAN_NEAR
 };
 
 static int
@@ -225,6 +225,19 @@ search_number_match(int p, double v, double lo, double hi, double exact)
 	case PFX_AP: return fabs(v - exact) <= fabs(exact) * 0.1;
 	}
 	return 0;
+}
+
+/* Great-circle distance in km between two points (haversine). */
+static double
+search_km(double lat1, double lon1, double lat2, double lon2)
+{
+	const double	r = 6371.0088, rad = 3.14159265358979323846 / 180;
+	double		dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+	double		a;
+
+	a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) *
+	    cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
 }
 
 /*
@@ -311,6 +324,11 @@ scan_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 		break;
 	case SCAN_COMPOSITE:
 		if (!scan_composite(sn, v, vlen))
+			return 0;
+		break;
+	case SCAN_NEAR:	/* sn_dlo, sn_dhi: the point; sn_v: km */
+		if (vlen != 16 || search_km(sn->sn_dlo, sn->sn_dhi,
+		    index_get_double(v), index_get_double(v + 8)) > sn->sn_v)
 			return 0;
 		break;
 	default:
@@ -551,6 +569,53 @@ done:
 	return rc;
 }
 
+/*
+ * near=latitude|longitude|distance|units (R4): Locations within the
+ * distance (default 1, in km; m, mi and [mi_i] too) of the point.
+ */
+static int
+search_near(struct search_ctx *sc, const struct search_param *sp, char *v,
+    struct buf *k, struct scan *sn)
+{
+	char	*part[4] = { NULL, NULL, NULL, NULL }, *end;
+	double	 lat, lon, dist = 1, scale = 1;
+	int	 n = 0;
+
+	for (part[n++] = v; n < 4 && (v = strchr(v, '|')) != NULL; ) {
+		*v++ = '\0';
+		part[n++] = v;
+	}
+	lat = strtod(part[0], &end);
+	if (end == part[0] || *end || part[1] == NULL ||
+	    (lon = strtod(part[1], &end), end == part[1] || *end) ||
+	    fabs(lat) > 90 || fabs(lon) > 180)
+		return search_fail(sc, "near takes latitude|longitude"
+		    "[|distance[|units]]");
+	if (part[2] != NULL && *part[2] != '\0' &&
+	    ((dist = strtod(part[2], &end)), end == part[2] || *end ||
+	    !(dist >= 0)))
+		return search_fail(sc, "near: bad distance \"%s\"", part[2]);
+	if (part[3] != NULL && *part[3] != '\0') {
+		if (strcmp(part[3], "km") == 0)
+			scale = 1;
+		else if (strcmp(part[3], "m") == 0)
+			scale = 0.001;
+		else if (strcmp(part[3], "mi") == 0 ||
+		    strcmp(part[3], "[mi_i]") == 0)
+			scale = 1.609344;
+		else
+			return search_fail(sc, "near: units km, m, mi or "
+			    "[mi_i]");
+	}
+	search_key(k, sp, 'g');
+	sn->sn_kind = SCAN_NEAR;
+	sn->sn_skip = k->len;
+	sn->sn_dlo = lat;
+	sn->sn_dhi = lon;
+	sn->sn_v = dist * scale;
+	return search_scan(sc, k, sn);
+}
+
 /* One value of a non-chained parameter into out. */
 static int
 search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
@@ -780,6 +845,15 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 
 	case TABLES_PARAM_COMPOSITE:
 		rc = search_composite(sc, sp, v, &k, &sn);
+		break;
+
+	case TABLES_PARAM_SPECIAL:
+		if (strcmp(sp->sp_p.code, "near") != 0 || *mod) {
+			rc = search_fail(sc, "parameter %s cannot be searched "
+			    "yet", sp->sp_p.code);
+			break;
+		}
+		rc = search_near(sc, sp, v, &k, &sn);
 		break;
 
 	default:

@@ -17,6 +17,8 @@ put Observation/o1 '{"resourceType":"Observation","id":"o1","status":"final","co
 put Observation/o2 '{"resourceType":"Observation","id":"o2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1234-5"}]},"subject":{"reference":"Patient/s2"},"effectivePeriod":{"start":"2021-01-01","end":"2021-12-31"},"valueQuantity":{"value":100,"unit":"mg/dL","system":"'$U'","code":"mg/dL"}}'
 put Observation/o3 '{"resourceType":"Observation","id":"o3","status":"preliminary","code":{"coding":[{"system":"urn:local","code":"abc"}],"text":"Local thing"},"subject":{"reference":"Patient/s1"},"effectiveDateTime":"2020"}'
 put Observation/o4 '{"resourceType":"Observation","id":"o4","status":"final","code":{"text":"x"},"subject":{"reference":"http://other.example/fhir/Patient/s3"}}'
+put Location/l1 '{"resourceType":"Location","id":"l1","name":"Valencia","position":{"longitude":-0.3763,"latitude":39.4699}}'
+put Location/l2 '{"resourceType":"Location","id":"l2","name":"Sagunto","position":{"longitude":-0.2665,"latitude":39.6796}}'
 put Encounter/e1 '{"resourceType":"Encounter","id":"e1","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/s1"}}'
 
 # query <TAB> the matches, sorted, space-separated ("-" for none)
@@ -103,6 +105,10 @@ Observation?code-value-quantity=1234-5$5.4|http://unitsofmeasure.org|mmol/L	o1
 Observation?code-value-quantity=1234-5$5.4|http://unitsofmeasure.org|mg/dL	-
 Observation?code-value-quantity=abc$gt1	-
 Observation?combo-code-value-quantity=1234-5$ge100	o2
+Location?near=39.47|-0.38|5|km	l1
+Location?near=39.47|-0.38|30|km	l1 l2
+Location?near=39.47|-0.38|100|m	-
+Location?near=39.47|-0.38|20|mi	l1 l2
 Patient/s1/Observation	o1 o3
 Patient/s1/Observation?code=abc	o3
 Patient/s1/Encounter	e1
@@ -199,9 +205,9 @@ is "$(jqb '[.entry[].resource.id] | join(" ")')" s9 "and adds the new ones"
 
 # emberctl reindex rebuilds the same postings; check agrees with them.
 ctl() { EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" "$@"; }
-is "$(ctl -V R4 reindex | cut -d' ' -f1-4)" "R4: reindexed 8 resources" "emberctl reindex"
+is "$(ctl -V R4 reindex | cut -d' ' -f1-4)" "R4: reindexed 10 resources" "emberctl reindex"
 req GET '/Observation?subject:Patient.gender=female'
 is "$(jqb '[.entry[].resource.id] | join(" ")')" o1 "search after reindex"
-is "$(ctl -V R4 check)" "R4: 8 resources, 0 problems" "emberctl check: postings agree"
+is "$(ctl -V R4 check)" "R4: 10 resources, 0 problems" "emberctl check: postings agree"
 
 finish
