@@ -124,11 +124,17 @@ int
 index_prefix(struct buf *b, const char *type, size_t tlen, const char *code,
     size_t clen)
 {
-	buf_append(b, type, tlen);
-	buf_putc(b, 0);
-	buf_append(b, code, clen);
-	buf_putc(b, 0);
-	return buf_error(b);
+	unsigned char	h[INDEX_PREFIX_LEN];
+	uint32_t	x = 2166136261u;	/* FNV-1a, 32 bits */
+	size_t		i;
+
+	for (i = 0; i < tlen; i++)
+		x = (x ^ (unsigned char)type[i]) * 16777619u;
+	x = (x ^ 0) * 16777619u;
+	for (i = 0; i < clen; i++)
+		x = (x ^ (unsigned char)code[i]) * 16777619u;
+	be32_put(h, x);
+	return buf_append(b, h, sizeof(h));
 }
 
 /* Emit the key in ix_key (after the prefix) as one blob record. */
@@ -181,12 +187,6 @@ index_token(struct index_ctx *ix, const char *system, const char *code)
 	index_put_raw(&ix->ix_key, code);
 	buf_putc(&ix->ix_key, 0);
 	index_put_raw(&ix->ix_key, system);
-	index_emit(ix);
-	buf_reset(&ix->ix_key);
-	buf_putc(&ix->ix_key, 'S');
-	index_put_raw(&ix->ix_key, system);
-	buf_putc(&ix->ix_key, 0);
-	index_put_raw(&ix->ix_key, code);
 	index_emit(ix);
 }
 

@@ -4,13 +4,14 @@
  * type (prefix index_).  search.c builds the same keys from query values.
  *
  * A posting key is
- *	Type NUL code NUL tag value...
- * where Type is the resource type, code the parameter code, and tag one
+ *	param(4) tag value...
+ * where param is the 32-bit FNV-1a hash of "Type NUL code" (the resource
+ * type and the parameter code: stable across table builds, and checked
+ * free of collisions within each version by test-index), and tag one
  * byte naming the value's form:
  *	's' folded string (case and accents folded)	string
  *	'e' exact string				string :exact
  *	'T' code NUL system				token
- *	'S' system NUL code				token system|
  *	'x' folded display / text			token :text
  *	'r' Type/id, or an absolute or canonical URL	reference
  *	'i' system NUL value (Reference.identifier)	reference :identifier
@@ -39,6 +40,7 @@ struct buf;
 struct tables;
 
 #define INDEX_VALUE_MAX	200	/* bytes of a string value kept */
+#define INDEX_PREFIX_LEN 4	/* the parameter part of a key */
 
 /*
  * Append to out the posting keys of resource, a resource of concrete
@@ -58,7 +60,7 @@ struct tables_param;
 int index_composite_supported(const struct tables *t,
     const struct tables_param *p);
 
-/* Append "Type NUL code NUL" to b. */
+/* Append the 4-byte key prefix of parameter code of Type to b. */
 int index_prefix(struct buf *b, const char *type, size_t tlen,
     const char *code, size_t clen);
 

@@ -685,10 +685,12 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 		if (sys)
 			search_unescape(sys);
 		search_unescape(code);
-		if (sys != NULL && *code == '\0') {	/* system| */
-			search_key(&k, sp, 'S');
-			buf_puts(&k, sys);
-			buf_putc(&k, 0);
+		if (sys != NULL && *code == '\0') {	/* system|: any code */
+			search_key(&k, sp, 'T');
+			sn.sn_kind = SCAN_SUFFIX;
+			sn.sn_skip = k.len;
+			sn.sn_needle = sys;
+			sn.sn_needle_len = strlen(sys);
 		} else {
 			search_key(&k, sp, 'T');
 			buf_puts(&k, code);
@@ -1463,35 +1465,63 @@ search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
  * _include specs ("Type:param[:Target]", "Type:*") over the rids of
  * from: the resources they reference go into inc.
  */
+/*
+ * The key prefixes ("param(4) 'r'") of an _include spec's parameter, or
+ * of every reference parameter of Type for "Type:*".
+ */
 static int
-search_include_pass(struct store_txn *t, const struct buf *specs,
-    const struct search_set *from, struct search_set *inc)
+search_include_prefixes(const struct tables *tb, const char *type,
+    size_t tlen, const char *code, size_t clen, struct buf *out,
+    size_t *n)
+{
+	struct tables_param	p;
+	unsigned		ri, first, count, i;
+
+	*n = 0;
+	if (clen != 1 || code[0] != '*') {
+		index_prefix(out, type, tlen, code, clen);
+		buf_putc(out, 'r');
+		*n = 1;
+		return buf_error(out);
+	}
+	if (tables_resource_lookup(tb, type, tlen, &ri) ||
+	    tables_param_range(tb, ri, &first, &count))
+		return EMBER_EINVAL;
+	for (i = first; i < first + count; i++)
+		if (tables_param_get(tb, i, &p) == EMBER_OK &&
+		    p.type == TABLES_PARAM_REFERENCE) {
+			index_prefix(out, type, tlen, p.code, p.code_len);
+			buf_putc(out, 'r');
+			(*n)++;
+		}
+	return buf_error(out);
+}
+
+static int
+search_include_pass(struct store_txn *t, const struct tables *tb,
+    const struct buf *specs, const struct search_set *from,
+    struct search_set *inc)
 {
 	const char		*spec, *c1, *c2, *tgt, *ref, *slash;
 	const unsigned char	*p, *key;
 	const void		*owned;
 	struct store_row	 row;
 	struct buf		 k = BUF_INIT;
-	size_t			 i, len, n, plen, tl, klen;
-	int			 rc = EMBER_OK, any;
+	size_t			 i, j, len, n, np, plen, tl, klen;
+	int			 rc = EMBER_OK;
 
+	plen = INDEX_PREFIX_LEN + 1;
 	for (spec = specs->data; spec && spec < specs->data + specs->len;
 	    spec += strlen(spec) + 1) {
 		if ((c1 = strchr(spec, ':')) == NULL)
 			return EMBER_EINVAL;
 		c2 = strchr(c1 + 1, ':');
 		tgt = c2 ? c2 + 1 : NULL;
-		any = strcmp(c1 + 1, "*") == 0;
 		buf_reset(&k);
-		if (any) {	/* every reference parameter of Type */
-			buf_append(&k, spec, (size_t)(c1 - spec));
-			buf_putc(&k, 0);
-		} else {
-			index_prefix(&k, spec, (size_t)(c1 - spec), c1 + 1,
-			    c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1));
-			buf_putc(&k, 'r');
-		}
-		plen = k.len;
+		if ((rc = search_include_prefixes(tb, spec, (size_t)(c1 - spec),
+		    c1 + 1, c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1), &k,
+		    &np)))
+			goto done;
 		for (i = 0; i < from->ss_n; i++) {
 			if (store_postings_owned(t, from->ss_ids[i], &owned,
 			    &len))
@@ -1501,19 +1531,16 @@ search_include_pass(struct store_txn *t, const struct buf *specs,
 				if (n > len - 2)
 					break;
 				key = p + 2;
-				if (n <= plen || memcmp(key, k.data, plen))
+				if (n <= plen)
+					continue;
+				for (j = 0; j < np; j++)
+					if (memcmp(key, k.data + j * plen,
+					    plen) == 0)
+						break;
+				if (j == np)
 					continue;
 				klen = n - plen;
 				ref = (const char *)key + plen;
-				if (any) {	/* skip "code NUL", want 'r' */
-					const char *z = memchr(ref, 0, klen);
-
-					if (z == NULL || (size_t)(z - ref) + 2 >
-					    klen || z[1] != 'r')
-						continue;
-					klen -= (size_t)(z + 2 - ref);
-					ref = z + 2;
-				}
 				slash = memchr(ref, '/', klen);
 				if (slash == NULL || memchr(ref, ':', klen))
 					continue;
@@ -1578,16 +1605,17 @@ search_revinclude_pass(struct store_txn *t, const struct buf *specs,
  * nothing new comes (a cycle ends there) or SEARCH_ITERATE_MAX rounds.
  */
 static int
-search_includes(struct store_txn *t, const struct search_set *page,
-    const struct search_opts *o, struct search_set *inc)
+search_includes(struct store_txn *t, const struct tables *tb,
+    const struct search_set *page, const struct search_opts *o,
+    struct search_set *inc)
 {
 	struct search_set	 seen = { NULL, 0, 0 }, fresh = { NULL, 0, 0 };
 	struct search_set	 round = { NULL, 0, 0 };
 	int			 rc, r;
 
-	if ((rc = search_include_pass(t, &o->so_include, page, inc)) ||
+	if ((rc = search_include_pass(t, tb, &o->so_include, page, inc)) ||
 	    (rc = search_revinclude_pass(t, &o->so_revinclude, page, inc)) ||
-	    (rc = search_include_pass(t, &o->so_iterate, page, inc)) ||
+	    (rc = search_include_pass(t, tb, &o->so_iterate, page, inc)) ||
 	    (rc = search_revinclude_pass(t, &o->so_reviterate, page, inc)))
 		goto done;
 	set_normalize(inc);
@@ -1598,8 +1626,8 @@ search_includes(struct store_txn *t, const struct search_set *page,
 	for (r = 0; r < SEARCH_ITERATE_MAX && fresh.ss_n > 0 &&
 	    (o->so_iterate.len || o->so_reviterate.len); r++) {
 		round.ss_n = 0;
-		if ((rc = search_include_pass(t, &o->so_iterate, &fresh,
-		    &round)) || (rc = search_revinclude_pass(t,
+		if ((rc = search_include_pass(t, tb, &o->so_iterate,
+		    &fresh, &round)) || (rc = search_revinclude_pass(t,
 		    &o->so_reviterate, &fresh, &round)))
 			goto done;
 		set_normalize(&round);
@@ -1982,8 +2010,8 @@ search_handle(struct rest_ctx *cx)
 		if ((rc = set_add(&page, set.ss_ids[i])))
 			goto nomem;
 	if ((o.so_include.len || o.so_revinclude.len || o.so_iterate.len ||
-	    o.so_reviterate.len) && (rc = search_includes(t, &page, &o,
-	    &inc))) {
+	    o.so_reviterate.len) && (rc = search_includes(t,
+	    cx->cx_v->svv_tables, &page, &o, &inc))) {
 		rest_fail(cx, rc, "malformed _include or _revinclude "
 		    "(Type:param[:Target])");
 		goto done;

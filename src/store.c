@@ -22,7 +22,8 @@
 #include "error.h"
 #include "store.h"
 
-#define STORE_FORMAT	1		/* on-disk layout version */
+#define STORE_FORMAT	2		/* on-disk layout version: 2 has
+					   hashed parameter prefixes */
 #define STORE_KEY_MAX	200		/* "Type/id": type <= 64, id <= 64 */
 
 #define ROW_HDR		16		/* version 4, flags 4, lastUpdated 8 */

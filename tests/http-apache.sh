@@ -63,10 +63,12 @@ CONF
 "$APACHE2" -f "$ROOT/httpd.conf" -t >"$TMP/configtest" 2>&1
 is "$?" 0 "apache2 accepts the configuration"
 "$APACHE2" -f "$ROOT/httpd.conf" -k start
-for i in $(seq 50); do
+# A loaded machine may take a while: wait up to 30 s for the port.
+for i in $(seq 300); do
 	"$CURL" -s -o /dev/null "http://127.0.0.1:$PORT/" && break
 	sleep 0.1
 done
+[ "$i" = 300 ] && diag "apache2 did not answer: $(tail -n 5 "$ROOT/logs/error.log" 2>/dev/null)"
 
 BASE=http://127.0.0.1:$PORT/fhir
 req GET /Patient/example
