@@ -345,6 +345,63 @@ search_scan(struct search_ctx *sc, const struct buf *key, struct scan *sn)
 	    scan_one, sn);
 }
 
+/*
+ * Date postings sort by their low end: where the prefix bounds the low
+ * end, scan only that stretch (eq and le: low <= search high; lt and
+ * eb: low < search low; eq: low >= search low; sa: low > search high).
+ * The filter still decides each posting.
+ */
+static int
+search_scan_dates(struct search_ctx *sc, const struct buf *key,
+    struct scan *sn)
+{
+	struct buf	lo = BUF_INIT, hi = BUF_INIT;
+	int		rc, from = 0, to = 0;
+	int64_t		start = 0, stop = 0;
+
+	switch (sn->sn_prefix) {
+	case PFX_EQ:
+		from = to = 1;
+		start = sn->sn_lo;
+		stop = sn->sn_hi;
+		break;
+	case PFX_LE:
+	case PFX_AP:
+		to = 1;
+		stop = sn->sn_hi;
+		break;
+	case PFX_LT:
+	case PFX_EB:
+		to = 1;
+		stop = sn->sn_lo - 1;
+		break;
+	case PFX_SA:
+		from = 1;
+		start = sn->sn_hi == INT64_MAX ? INT64_MAX : sn->sn_hi + 1;
+		break;
+	default:
+		return search_scan(sc, key, sn);
+	}
+	buf_append(&lo, key->data, key->len);
+	if (from)
+		index_put_i64(&lo, start);
+	buf_append(&hi, key->data, key->len);
+	if (to) {
+		if (stop == INT64_MAX)
+			buf_append(&hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
+		else
+			index_put_i64(&hi, stop + 1);
+	} else
+		buf_append(&hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
+	if ((rc = buf_error(&lo)) == EMBER_OK && (rc = buf_error(&hi)) ==
+	    EMBER_OK)
+		rc = store_postings_scan(sc->sc_t, lo.data, lo.len, hi.data,
+		    hi.len, scan_one, sn);
+	buf_free(&lo);
+	buf_free(&hi);
+	return rc;
+}
+
 /* Scan the postings whose key is exactly key. */
 static int
 search_scan_exact(struct search_ctx *sc, const struct buf *key,
@@ -795,7 +852,7 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 		search_key(&k, sp, 'd');
 		sn.sn_kind = SCAN_DATE;
 		sn.sn_skip = k.len;
-		rc = search_scan(sc, &k, &sn);
+		rc = search_scan_dates(sc, &k, &sn);
 		break;
 
 	case TABLES_PARAM_NUMBER:
