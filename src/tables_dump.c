@@ -9,6 +9,7 @@
  * EMBER_ETABLES here too.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -30,6 +31,12 @@ dump_kind_name(enum tables_kind kind)
 }
 
 static int
+dump_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
 dump_counts(FILE *out, const struct tables *t)
 {
 	unsigned kinds[4] = { 0, 0, 0, 0 }, bytype[TABLES_PARAM_TYPE__MAX];
@@ -37,6 +44,8 @@ dump_counts(FILE *out, const struct tables *t)
 	struct tables_compartment c, prev;
 	struct tables_type ty;
 	struct tables_param p;
+	const char **urls;
+	unsigned ndefs = 0;
 	int rc;
 
 	memset(bytype, 0, sizeof(bytype));
@@ -48,14 +57,25 @@ dump_counts(FILE *out, const struct tables *t)
 		if (ty.kind == TABLES_KIND_RESOURCE && ty.abstract)
 			abstract++;
 	}
+	if ((urls = calloc(tables_param_count(t) + 1, sizeof(*urls))) == NULL)
+		return EMBER_ENOMEM;
 	for (i = 0; i < tables_param_count(t); i++) {
-		if ((rc = tables_param_get(t, i, &p)) != EMBER_OK)
+		if ((rc = tables_param_get(t, i, &p)) != EMBER_OK) {
+			free(urls);
 			return EMBER_ETABLES;
+		}
 		bytype[p.type]++;
 		if (p.flags & TABLES_PARAM_NOPATH)
 			nopath++;
 		ncomp += p.component_count;
+		urls[i] = p.url;
 	}
+	/* Inherited parameters repeat their definition: count urls once. */
+	qsort(urls, tables_param_count(t), sizeof(*urls), dump_strcmp);
+	for (i = 0; i < tables_param_count(t); i++)
+		if (i == 0 || strcmp(urls[i], urls[i - 1]) != 0)
+			ndefs++;
+	free(urls);
 	for (i = 0; i < tables_compartment_count(t); i++) {
 		if ((rc = tables_compartment_get(t, i, &c)) != EMBER_OK)
 			return EMBER_ETABLES;
@@ -71,8 +91,9 @@ dump_counts(FILE *out, const struct tables *t)
 	    fprintf(out, "datatypes: %u complex, %u primitive\n",
 	    kinds[TABLES_KIND_COMPLEX], kinds[TABLES_KIND_PRIMITIVE]) < 0 ||
 	    fprintf(out, "elements: %u\n", tables_element_count(t)) < 0 ||
-	    fprintf(out, "search parameters: %u over all resource types "
-	    "(%u without a path, %u composite components)\n",
+	    fprintf(out, "search parameters: %u definitions applied to "
+	    "resource types, %u (type, parameter) pairs (%u without a "
+	    "path, %u composite components)\n", ndefs,
 	    tables_param_count(t), nopath, ncomp) < 0)
 		return EMBER_EIO;
 	for (i = TABLES_PARAM_NUMBER; i < TABLES_PARAM_TYPE__MAX; i++)
