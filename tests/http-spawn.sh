@@ -13,10 +13,18 @@ tables_dir = $EMBER_BUILDDIR/schemas
 CONF
 EMBER_CONF=$TMP/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$EMBER_SRCDIR/examples/r4" >/dev/null
 
-port=$(free_port)
-EMBER_CONF=$TMP/ember.conf spawn-fcgi -a 127.0.0.1 -p "$port" -F 2 \
-    -P "$TMP/spawn.pid" -- "$EMBER_BUILDDIR/fcgi/ember.fcgi" > "$TMP/spawn.out" 2>&1
-is "$?" 0 "spawn-fcgi starts two ember.fcgi workers"
+# A port free a moment ago may be taken by another test meanwhile: try
+# a few.
+for try in 1 2 3 4 5; do
+	port=$(free_port)
+	EMBER_CONF=$TMP/ember.conf spawn-fcgi -a 127.0.0.1 -p "$port" -F 2 \
+	    -P "$TMP/spawn.pid" -- "$EMBER_BUILDDIR/fcgi/ember.fcgi" \
+	    > "$TMP/spawn.out" 2>&1
+	rc=$?
+	[ "$rc" = 0 ] && break
+	diag "spawn-fcgi on port $port: $(cat "$TMP/spawn.out")"
+done
+is "$rc" 0 "spawn-fcgi starts two ember.fcgi workers"
 
 # fcgi GET URI: one FastCGI request; the raw CGI response goes to $BODY.
 fcgi() {
