@@ -56,6 +56,19 @@ creator() {
 	done | sed -E 's|^([0-9]+) .*/Patient/([^/]+)/_history/.*|\1 \2|' > "$TMP/new.$c"
 }
 
+# transactor CLIENT: CREATES small transactions, Patient + Observation
+# referencing it by urn:uuid; logs status and the two locations.
+transactor() {
+	local c=$1 i
+	for ((i = 1; i <= CREATES; i++)); do
+		"$CURL" -s -X POST -H "$CT" "$BASE" --data-binary \
+		    '{"resourceType":"Bundle","type":"transaction","entry":[
+		      {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","identifier":[{"system":"urn:tx","value":"'"$c-$i"'"}]},"request":{"method":"POST","url":"Patient"}},
+		      {"resource":{"resourceType":"Observation","status":"final","code":{"text":"'"$c-$i"'"},"subject":{"reference":"urn:uuid:p"}},"request":{"method":"POST","url":"Observation"}}]}' |
+		    "$JQ" -r '[.type // .resourceType, .entry[0].response.status, .entry[1].response.status] | join(" ")'
+	done > "$TMP/tx.$c"
+}
+
 # in_parallel FUNCTION: run FUNCTION 1..CLIENTS at once, wait for all.
 in_parallel() {
 	local c pids=()
@@ -126,5 +139,18 @@ is "$(grep -c '^201 ' "$TMP/creates")" $((CLIENTS * CREATES)) "every create answ
 is "$(cut -d' ' -f2 "$TMP/creates" | sort -u | wc -l)" $((CLIENTS * CREATES)) "creates got distinct ids"
 after=$(history_count '/Patient/_history?_count=1000')
 is "$((after - before))" $((CLIENTS * CREATES)) "type history grew by exactly the creates ($before -> $after)"
+
+# --- concurrent transactions ----------------------------------------------
+
+in_parallel transactor
+cat "$TMP"/tx.* > "$TMP/txs"
+is "$(grep -c '^transaction-response 201 201$' "$TMP/txs")" $((CLIENTS * CREATES)) \
+    "every concurrent transaction answered with two 201 entries"
+req GET "/Patient?identifier=urn:tx|&_summary=count"
+is "$(jqb .total)" $((CLIENTS * CREATES)) "every transaction's Patient is there"
+req GET "/Observation?subject.identifier=urn:tx|&_summary=count"
+is "$(jqb .total)" $((CLIENTS * CREATES)) "every transaction's Observation references its Patient"
+req GET "/Observation?subject.identifier=urn:tx|3-7"
+is "$(jqb '.entry[0].resource.code.text')" 3-7 "and the right one"
 
 finish
