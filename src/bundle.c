@@ -689,3 +689,64 @@ bundle_handle(struct rest_ctx *cx)
 	buf_free(&out);
 	return rc;
 }
+
+int
+bundle_resolve_collection(struct server_version *sv, cJSON *bundle,
+    char *err, size_t errsz)
+{
+	struct bundle		 b;
+	struct bundle_entry	*be;
+	const cJSON		*entries, *e, *res;
+	const char		*rt, *id;
+	size_t			 i = 0;
+	int			 rc = EMBER_OK;
+
+	memset(&b, 0, sizeof(b));
+	b.b_sv = sv;
+	b.b_base = "";
+	b.b_transaction = 1;	/* references name entries: resolve them */
+	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	if (cJSON_GetArraySize(entries) == 0)
+		return EMBER_OK;
+	if ((b.b_entries = calloc((size_t)cJSON_GetArraySize(entries),
+	    sizeof(*b.b_entries))) == NULL)
+		return EMBER_ENOMEM;
+	cJSON_ArrayForEach(e, entries) {
+		be = &b.b_entries[i];
+		res = cJSON_GetObjectItemCaseSensitive(e, "resource");
+		rt = json_string(res, "resourceType");
+		id = json_string(res, "id");
+		if (rt == NULL) {
+			snprintf(err, errsz, "entry %zu: a collection entry "
+			    "needs a resource", i);
+			rc = EMBER_EINVAL;
+			goto done;
+		}
+		if (id == NULL) {	/* stored like a create: a new id */
+			char newid[23];
+
+			if ((rc = crud_new_id(newid)) ||
+			    (rc = json_set_string((cJSON *)(uintptr_t)res, "id",
+			    newid)))
+				goto done;
+			id = json_string(res, "id");
+		}
+		be->be_full_url = json_string(e, "fullUrl");
+		be->be_resource = (cJSON *)(uintptr_t)res;
+		snprintf(be->be_key, sizeof(be->be_key), "%s/%s", rt, id);
+		i++;
+	}
+	b.b_n = i;
+	if ((rc = bundle_index(&b)))
+		goto done;
+	for (i = 0; rc == EMBER_OK && i < b.b_n; i++)
+		rc = bundle_rewrite(&b, i, b.b_entries[i].be_resource);
+	if (rc == EMBER_EINVAL)
+		snprintf(err, errsz, "%s", b.b_diag);
+done:
+	for (i = 0; i < b.b_ncache; i++)
+		free(b.b_cache[i].bc_criteria);
+	free(b.b_by_url);
+	free(b.b_entries);
+	return rc;
+}

@@ -46,4 +46,17 @@ enum bundle_return {
 int bundle_run(struct server *srv, struct server_version *sv,
     const char *base, cJSON *bundle, int ret, struct buf *out, int *status);
 
+/*
+ * Make a collection Bundle loadable entry by entry: every string in its
+ * resources that equals an entry's fullUrl (urn:uuid:, urn:oid: or a
+ * URL) becomes that entry's Type/id, and conditional references are
+ * resolved against version sv's store.  A resource without an id gets a
+ * new one, as a create would.  Returns EMBER_OK; EMBER_EINVAL (reason
+ * in err) for an entry without a resource, or a reference that resolves
+ * to nothing;
+ * EMBER_ENOMEM; store errors.
+ */
+int bundle_resolve_collection(struct server_version *sv, cJSON *bundle,
+    char *err, size_t errsz);
+
 #endif /* EMBER_BUNDLE_H */

@@ -177,6 +177,11 @@ load_document(struct load *ld, cJSON *doc, const char *where)
 	/* Any other Bundle but a collection is a resource of its own. */
 	if (type == NULL || strcmp(type, "collection") != 0)
 		return load_resource(ld, doc, where);
+	/* Its entries refer to each other by fullUrl: make that Type/id. */
+	if ((rc = bundle_resolve_collection(ld->ld_sv, doc, at, sizeof(at)))) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", where, at);
+		return rc;
+	}
 	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(doc,
 	    "entry")) {
 		res = cJSON_GetObjectItemCaseSensitive(entry, "resource");

@@ -3,7 +3,9 @@
 # loaded with emberctl load, and separately over HTTP as transaction
 # Bundles, gives exactly the resource counts per type that the source
 # Bundles hold; searches on it agree between _summary=count,
-# _total=accurate, paging with GET and paging with POST _search.
+# _total=accurate, paging with GET and paging with POST _search.  The
+# first 20 patients of the STU3 and DSTU2 sets (collection Bundles) load
+# with their urn:uuid references resolved.
 . "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
 SRC=${EMBER_SHARED:-$EMBER_SRCDIR/../shared}/synthea/r4-blaze-120
 [ -d "$SRC" ] || SRC=$EMBER_SRCDIR/../../shared/synthea/r4-blaze-120
@@ -26,15 +28,15 @@ files=$(ls "$TMP"/in/0-*.json; ls "$TMP"/in/*.json | grep -v '/0-')
 total=$(awk '{ s += $2 } END { print s }' "$TMP/want")
 diag "source: $total resources in $(wc -l < "$TMP/want") types"
 
-NO_EXAMPLES=1 start_server "versions = R4" "durability = relaxed"
+NO_EXAMPLES=1 start_server "versions = R4 STU3 DSTU2" "durability = relaxed"
 ctl() { EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" "$@"; }
 
 # 1. emberctl load into R4.
 ctl -V R4 load $files > "$TMP/load.out"
 is "$?" 0 "emberctl load of $(echo $files | wc -w) transaction Bundles"
-counts() {	# counts BASE: "Type N" per type via _summary=count
+counts() {	# counts BASE [WANT]: "Type N" for WANT's types, by _summary=count
 	local t
-	for t in $(cut -d' ' -f1 "$TMP/want"); do
+	for t in $(cut -d' ' -f1 "${2:-$TMP/want}"); do
 		req GET "$1/$t?_summary=count"
 		echo "$t $(jqb .total)"
 	done
@@ -43,7 +45,7 @@ counts /R4 > "$TMP/got-load"
 is "$(cat "$TMP/got-load")" "$(cat "$TMP/want")" "emberctl load: counts per type equal the source's"
 is "$(ctl -V R4 check)" "R4: $total resources, 0 problems" "emberctl check after the load"
 
-# 3. Searches: _summary=count = _total=accurate = paging (GET and POST).
+# 4. Searches: _summary=count = _total=accurate = paging (GET and POST).
 while read -r q; do
 	req GET "/R4/$q&_summary=count"
 	n1=$(jqb .total)
@@ -67,7 +69,30 @@ Observation?value-quantity=gt100||kg
 Practitioner?name=a
 QUERIES
 
-# 2. The same Bundles over HTTP, as transactions, into a fresh store.
+# 2. STU3 and DSTU2: the first 20 patients of each set, collection
+# Bundles whose entries refer to each other by urn:uuid fullUrls.
+for v in stu3 dstu2; do
+	V=$(echo "$v" | tr a-z A-Z)
+	archive=$SRC/../$v-smart-1461.tar.xz
+	if [ ! -f "$archive" ]; then
+		diag "no $archive"
+		continue
+	fi
+	mkdir -p "$TMP/$v"
+	tar -tJf "$archive" | grep '\.json$' | head -n 20 > "$TMP/$v.list"
+	tar -xJf "$archive" -C "$TMP/$v" -T "$TMP/$v.list"
+	(cd "$TMP/$v" && "$JQ" -r '.entry[].resource.resourceType' $(cat "$TMP/$v.list")) |
+	    sort | uniq -c | awk '{ print $2, $1 }' > "$TMP/$v.want"
+	(cd "$TMP/$v" && ctl -V "$V" load $(cat "$TMP/$v.list")) > "$TMP/$v.load"
+	is "$?" 0 "$V: emberctl load of 20 collection Bundles"
+	counts "/$V" "$TMP/$v.want" > "$TMP/$v.got"
+	is "$(cat "$TMP/$v.got")" "$(cat "$TMP/$v.want")" "$V: counts per type equal the source's"
+	obs=$(awk '$1 == "Observation" { print $2 }' "$TMP/$v.want")
+	req GET "/$V/Observation?subject.gender=male,female&_summary=count"
+	is "$(jqb .total)" "$obs" "$V: every Observation's urn:uuid subject now names its Patient"
+done
+
+# 3. The same Bundles over HTTP, as transactions, into a fresh store.
 stop_server
 rm -rf "$DATA"
 NO_EXAMPLES=1 start_server "versions = R4" "durability = relaxed"
