@@ -95,6 +95,34 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return EMBER_OK;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0. */
+static size_t
+buf_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned long	cp;
+	size_t		len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
 int
 buf_json_escape(struct buf *b, const char *s, size_t len)
 {
@@ -105,6 +133,20 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		char esc[6];
 
+		if (c >= 0x80) {
+			size_t n = buf_utf8_len((const unsigned char *)s + i,
+			    len - i);
+
+			if (n > 0) {
+				i += n - 1;
+				continue;
+			}
+			/* Not UTF-8 (client bytes in a diagnostic): U+FFFD. */
+			buf_append(b, s + run, i - run);
+			run = i + 1;
+			buf_append(b, "\xef\xbf\xbd", 3);
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		buf_append(b, s + run, i - run);

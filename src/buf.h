@@ -46,7 +46,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 /*
  * Append s as the body of a JSON string (without the quotes), escaping
- * quotes, backslashes and control characters.
+ * quotes, backslashes and control characters.  Bytes that are not
+ * well-formed UTF-8 (client text quoted in a diagnostic) become U+FFFD,
+ * so the output is always valid JSON.
  */
 int buf_json_escape(struct buf *b, const char *s, size_t len);
 

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
     struct json_scan *sc, char *err, size_t errsz)
 {
 	const unsigned char	*p = (const unsigned char *)text;
-	size_t			 i = 0, n, start;
+	size_t			 i = 0, n, start, k;
 	unsigned		 depth = 0;
 	struct json_span	*grown;
 
@@ -99,7 +100,17 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 				if (p[i] == '\\') {
 					if (i + 1 >= len)
 						break;
-					if (p[i + 1] == 'u' && i + 5 < len &&
+					/* cJSON reads a bad \u escape as U+0000
+					 * and cuts the string there. */
+					for (k = 2; p[i + 1] == 'u' && k < 6 &&
+					    i + k < len && isxdigit(p[i + k]); k++)
+						;
+					if (p[i + 1] == 'u' && k < 6) {
+						json_err(err, errsz,
+						    "bad \\u escape", i);
+						return EMBER_EINVAL;
+					}
+					if (p[i + 1] == 'u' &&
 					    memcmp(p + i + 2, "0000", 4) == 0) {
 						json_err(err, errsz,
 						    "NUL character in string", i);
@@ -124,7 +135,8 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 		case '-': case '0': case '1': case '2': case '3': case '4':
 		case '5': case '6': case '7': case '8': case '9':
 			start = i;
-			while (i < len && (strchr("0123456789+-.eE", p[i]) != NULL))
+			while (i < len && p[i] != '\0' &&
+			    strchr("0123456789+-.eE", p[i]) != NULL)
 				i++;
 			if (i - start > JSON_NUMBER_MAX) {
 				json_err(err, errsz, "number too long", start);
@@ -149,6 +161,12 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 		default:
 			if (p[i] >= 0x80) {
 				json_err(err, errsz, "invalid UTF-8", i);
+				return EMBER_EINVAL;
+			}
+			/* cJSON would skip any byte below 0x20 as a blank. */
+			if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
+			    p[i] != '\r') {
+				json_err(err, errsz, "control character", i);
 				return EMBER_EINVAL;
 			}
 			i++;

@@ -123,6 +123,31 @@ patch_parent(cJSON *doc, const char *pointer, cJSON **parent, char *last)
 	}
 }
 
+/*
+ * Insert item into array before position i (0 <= i <= size).  Not
+ * cJSON_InsertItemInArray(): the libcjson of Debian 12 (1.7.15-1+deb12u*,
+ * with a CVE-2023-50471 backport) refuses every position strictly inside
+ * the array, returning false and leaving the item unlinked.  Cannot fail.
+ */
+static void
+patch_array_insert(cJSON *array, int i, cJSON *item)
+{
+	cJSON *after = cJSON_GetArrayItem(array, i);
+
+	if (after == NULL) {
+		cJSON_AddItemToArray(array, item);
+		return;
+	}
+	/* cJSON keeps the last item in the head's prev. */
+	item->next = after;
+	item->prev = after->prev;
+	after->prev = item;
+	if (after == array->child)
+		array->child = item;
+	else
+		item->prev->next = item;
+}
+
 /* Insert value at parent/last (object member or array position). */
 static int
 patch_insert(cJSON *parent, const char *last, cJSON *value)
@@ -145,11 +170,8 @@ patch_insert(cJSON *parent, const char *last, cJSON *value)
 		    EMBER_ENOMEM;
 	if (patch_index(last, cJSON_GetArraySize(parent), 1, &i))
 		return EMBER_EUNPROCESSABLE;
-	if (i == cJSON_GetArraySize(parent))
-		return cJSON_AddItemToArray(parent, value) ? EMBER_OK :
-		    EMBER_ENOMEM;
-	return cJSON_InsertItemInArray(parent, i, value) ? EMBER_OK :
-	    EMBER_ENOMEM;
+	patch_array_insert(parent, i, value);
+	return EMBER_OK;
 }
 
 /* Detach and return the value at pointer, or NULL. */
@@ -676,10 +698,7 @@ patch_fhirpath_op(cJSON *doc, const cJSON *param, const struct tables *tb,
 			return patch_fail(EMBER_EUNPROCESSABLE, err, errsz,
 			    "operation %d: index out of range", i);
 		item = cJSON_DetachItemFromArray(arr, src->valueint);
-		if (dst->valueint >= cJSON_GetArraySize(arr))
-			cJSON_AddItemToArray(arr, item);
-		else
-			cJSON_InsertItemInArray(arr, dst->valueint, item);
+		patch_array_insert(arr, dst->valueint, item);
 		return EMBER_OK;
 	}
 
@@ -713,10 +732,7 @@ patch_fhirpath_op(cJSON *doc, const cJSON *param, const struct tables *tb,
 			    "index in range", i);
 		}
 		patch_rename(value, NULL);
-		if (idx->valueint == cJSON_GetArraySize(arr))
-			cJSON_AddItemToArray(arr, value);
-		else
-			cJSON_InsertItemInArray(arr, idx->valueint, value);
+		patch_array_insert(arr, idx->valueint, value);
 		return EMBER_OK;
 	}
 	if (strcmp(type, "add") == 0) {

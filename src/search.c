@@ -2003,9 +2003,11 @@ search_handle(struct rest_ctx *cx)
 	buf_append(&q, cx->cx_query, cx->cx_query_len);
 	if (strcmp(rq->rq_method, "POST") == 0 && rq->rq_body_len) {
 		if (rq->rq_content_type == NULL || strncmp(rq->rq_content_type,
-		    "application/x-www-form-urlencoded", 33) != 0)
+		    "application/x-www-form-urlencoded", 33) != 0) {
+			buf_free(&q);
 			return rest_fail(cx, EMBER_EMEDIA, "POST _search takes "
 			    "application/x-www-form-urlencoded");
+		}
 		if (q.len)
 			buf_putc(&q, '&');
 		buf_append(&q, rq->rq_body, rq->rq_body_len);
