@@ -659,19 +659,10 @@ bundle_handle(struct rest_ctx *cx)
 	const struct rest_request *rq = cx->cx_rq;
 	struct buf	 out = BUF_INIT;
 	cJSON		*bundle = NULL;
-	char		 err[256];
 	int		 rc, status, ret = BUNDLE_RETURN_MINIMAL;
 
-	if (rq->rq_content_type == NULL ||
-	    strncmp(rq->rq_content_type, "application/", 12) != 0 ||
-	    strstr(rq->rq_content_type, "json") == NULL)
-		return rest_fail(cx, EMBER_EMEDIA, "POST to the base takes a "
-		    "Bundle as %s", cx->cx_v->svv_desc->vd_json_mime);
-	if (rq->rq_body == NULL || rq->rq_body_len == 0)
-		return rest_fail(cx, EMBER_EINVAL, "the request has no body");
-	if ((rc = json_parse(rq->rq_body, rq->rq_body_len,
-	    cx->cx_server->srv_conf.cf_max_depth, &bundle, err, sizeof(err))))
-		return rest_fail(cx, rc, "invalid JSON: %s", err);
+	if ((rc = crud_parse_tree(cx, &bundle)))
+		return rc;
 	if (rq->rq_prefer != NULL) {
 		if (strstr(rq->rq_prefer, "return=representation"))
 			ret = BUNDLE_RETURN_REPRESENTATION;

@@ -82,7 +82,7 @@ capability_write(struct buf *b, const struct server_version *sv,
 	buf_printf(b, "\"},\"fhirVersion\":\"%s\",", vd->vd_fhir);
 	if (vd->vd_accept_unknown)
 		buf_puts(b, "\"acceptUnknown\":\"no\",");
-	buf_puts(b, "\"format\":[\"json\"],\"rest\":[{\"mode\":\"server\","
+	buf_puts(b, "\"format\":[\"json\",\"xml\"],\"rest\":[{\"mode\":\"server\","
 	    "\"resource\":[");
 	n = tables_resource_count(sv->svv_tables);
 	for (i = 0; i < n; i++) {

@@ -25,7 +25,9 @@
 #include "rest.h"
 #include "server.h"
 #include "store.h"
+#include "summary.h"
 #include "tables.h"
+#include "xml.h"
 
 #define CRUD_HISTORY_MAX	1000	/* hard ceiling on a history page */
 
@@ -50,8 +52,8 @@ crud_new_id(char out[23])
 }
 
 int
-crud_check_resource(const cJSON *resource, const char *type, char *err,
-    size_t errsz)
+crud_check_resource(const struct tables *tb, const cJSON *resource,
+    const char *type, char *err, size_t errsz)
 {
 	const char	*rt;
 	const cJSON	*id, *meta;
@@ -78,6 +80,23 @@ crud_check_resource(const cJSON *resource, const char *type, char *err,
 	if (meta != NULL && !cJSON_IsObject(meta)) {
 		snprintf(err, errsz, "meta must be an object");
 		return EMBER_EINVAL;
+	}
+	/*
+	 * Against the type model: every key an element, arrays where the
+	 * element repeats, primitives of their JSON kind, a well-formed
+	 * narrative.  Writing the XML form checks exactly that (and so every
+	 * stored resource can be served as XML).
+	 */
+	if (tb != NULL) {
+		struct buf	scratch = BUF_INIT;
+		int		rc = xml_from_json_err(tb, resource, 0, &scratch,
+				    err, errsz);
+
+		buf_free(&scratch);
+		if (rc == EMBER_ENOMEM)
+			return rc;
+		if (rc)
+			return EMBER_EINVAL;
 	}
 	return EMBER_OK;
 }
@@ -225,11 +244,19 @@ crud_send_stored(struct rest_ctx *cx, struct store_txn *t,
 	struct buf		 b = BUF_INIT;
 	int			 rc;
 
-	if (cx->cx_pretty) {
-		/* Pretty printing means a parse; only on request. */
-		buf_append(&b, sv->sv_json, sv->sv_json_len);
-		rc = rest_json_body(cx, 200, &b);
+	if (cx->cx_pretty || cx->cx_xml || cx->cx_has_elements ||
+	    (cx->cx_summary != SUMMARY_FALSE &&
+	    cx->cx_summary != SUMMARY_COUNT)) {
+		/* XML, pretty printing and subsets mean a parse: only on
+		 * request; a plain JSON read writes the stored bytes. */
+		rc = rest_resource_json(cx, sv->sv_json, sv->sv_json_len, &b);
 		store_txn_abort(t);
+		if (rc == EMBER_EINVAL) {
+			buf_free(&b);
+			return rest_fail(cx, rc, "%s", cx->cx_subset_err);
+		}
+		if (rc == EMBER_OK)
+			rc = rest_json_body(cx, 200, &b);
 		buf_free(&b);
 		return rc;
 	}
@@ -380,38 +407,54 @@ crud_prefer_return(const struct rest_request *rq)
 	return RETURN_REPRESENTATION;
 }
 
+int
+crud_parse_tree(struct rest_ctx *cx, cJSON **out)
+{
+	const struct rest_request	*rq = cx->cx_rq;
+	const struct version_desc	*vd = cx->cx_v->svv_desc;
+	unsigned			 depth = cx->cx_server->srv_conf.cf_max_depth;
+	struct http_media		 m;
+	char				 err[256];
+	int				 rc, xml;
+
+	if (rq->rq_content_type == NULL || *rq->rq_content_type == '\0')
+		return rest_fail(cx, EMBER_EMEDIA, "a Content-Type is required "
+		    "(%s or %s)", vd->vd_json_mime, vd->vd_xml_mime);
+	if (http_media_parse(rq->rq_content_type, strlen(rq->rq_content_type),
+	    &m) || (!rest_is_json(cx, m.hm_type, m.hm_type_len) &&
+	    !rest_is_xml(cx, m.hm_type, m.hm_type_len)))
+		return rest_fail(cx, EMBER_EMEDIA, "Content-Type %s is not "
+		    "supported; send %s or %s", rq->rq_content_type,
+		    vd->vd_json_mime, vd->vd_xml_mime);
+	xml = rest_is_xml(cx, m.hm_type, m.hm_type_len);
+	if (rq->rq_body == NULL || rq->rq_body_len == 0)
+		return rest_fail(cx, EMBER_EINVAL, "the request has no body");
+	rc = xml ? xml_to_json(cx->cx_v->svv_tables, rq->rq_body,
+	    rq->rq_body_len, depth, out, err, sizeof(err)) :
+	    json_parse(rq->rq_body, rq->rq_body_len, depth, out, err,
+	    sizeof(err));
+	if (rc)
+		return rest_fail(cx, rc, "invalid %s: %s", xml ? "XML" : "JSON",
+		    err);
+	return EMBER_OK;
+}
+
 /* Check Content-Type and parse the body as a resource of the URL's type. */
 static int
 crud_parse_body(struct rest_ctx *cx, cJSON **out)
 {
-	const struct rest_request	*rq = cx->cx_rq;
-	const struct version_desc	*vd = cx->cx_v->svv_desc;
-	struct http_media		 m;
 	char				 err[256];
 	cJSON				*res = NULL;
 	int				 rc;
 
-	if (rq->rq_content_type == NULL || *rq->rq_content_type == '\0')
-		return rest_fail(cx, EMBER_EMEDIA, "a Content-Type is required "
-		    "(%s)", vd->vd_json_mime);
-	if (http_media_parse(rq->rq_content_type, strlen(rq->rq_content_type),
-	    &m) || !(http_token_eq(m.hm_type, m.hm_type_len, vd->vd_json_mime) ||
-	    http_token_eq(m.hm_type, m.hm_type_len, "application/fhir+json") ||
-	    http_token_eq(m.hm_type, m.hm_type_len, "application/json+fhir") ||
-	    http_token_eq(m.hm_type, m.hm_type_len, "application/json")))
-		return rest_fail(cx, EMBER_EMEDIA, "Content-Type %s is not "
-		    "supported; send %s", rq->rq_content_type,
-		    vd->vd_json_mime);
 	if (cx->cx_tree != NULL) {
 		/* A Bundle entry's resource, parsed with the Bundle. */
 		res = cx->cx_tree;
 		cx->cx_tree = NULL;
-	} else if (rq->rq_body == NULL || rq->rq_body_len == 0)
-		return rest_fail(cx, EMBER_EINVAL, "the request has no body");
-	else if ((rc = json_parse(rq->rq_body, rq->rq_body_len,
-	    cx->cx_server->srv_conf.cf_max_depth, &res, err, sizeof(err))))
-		return rest_fail(cx, rc, "invalid JSON: %s", err);
-	if ((rc = crud_check_resource(res, cx->cx_type, err, sizeof(err)))) {
+	} else if ((rc = crud_parse_tree(cx, &res)))
+		return rc;
+	if ((rc = crud_check_resource(cx->cx_v->svv_tables, res, cx->cx_type,
+	    err, sizeof(err)))) {
 		cJSON_Delete(res);
 		return rest_fail(cx, rc, "%s", err);
 	}
@@ -859,17 +902,19 @@ crud_patch(struct rest_ctx *cx)
 		    cx->cx_v->svv_desc->vd_json_mime);
 	json_patch = http_token_eq(m.hm_type, m.hm_type_len,
 	    "application/json-patch+json");
-	if (!json_patch && !http_token_eq(m.hm_type, m.hm_type_len,
-	    cx->cx_v->svv_desc->vd_json_mime) && !http_token_eq(m.hm_type,
-	    m.hm_type_len, "application/fhir+json") && !http_token_eq(m.hm_type,
-	    m.hm_type_len, "application/json"))
+	if (!json_patch && !rest_is_json(cx, m.hm_type, m.hm_type_len) &&
+	    !rest_is_xml(cx, m.hm_type, m.hm_type_len))
 		return rest_fail(cx, EMBER_EMEDIA, "Content-Type %s is not a "
 		    "patch format", rq->rq_content_type);
-	if (rq->rq_body == NULL || rq->rq_body_len == 0)
-		return rest_fail(cx, EMBER_EINVAL, "the request has no body");
-	if ((rc = json_parse(rq->rq_body, rq->rq_body_len, depth, &ops, err,
-	    sizeof(err))))
-		return rest_fail(cx, rc, "invalid JSON: %s", err);
+	if (json_patch) {
+		if (rq->rq_body == NULL || rq->rq_body_len == 0)
+			return rest_fail(cx, EMBER_EINVAL, "the request has no "
+			    "body");
+		if ((rc = json_parse(rq->rq_body, rq->rq_body_len, depth, &ops,
+		    err, sizeof(err))))
+			return rest_fail(cx, rc, "invalid JSON: %s", err);
+	} else if ((rc = crud_parse_tree(cx, &ops)))	/* FHIRPath Patch */
+		return rc;
 
 	if ((rc = crud_begin(cx, 1, &t)))
 		goto done;
@@ -912,7 +957,8 @@ crud_patch(struct rest_ctx *cx)
 		rest_fail(cx, rc, "patch not applied: %s", err);
 		goto done;
 	}
-	if ((rc = crud_check_resource(doc, cx->cx_type, err, sizeof(err))) ||
+	if ((rc = crud_check_resource(cx->cx_v->svv_tables, doc,
+	    cx->cx_type, err, sizeof(err))) ||
 	    json_string(doc, "id") == NULL ||
 	    strcmp(json_string(doc, "id"), cx->cx_id) != 0) {
 		rc = rest_fail(cx, EMBER_EUNPROCESSABLE, "the patched resource "
@@ -976,7 +1022,7 @@ crud_history_entry(struct rest_ctx *cx, struct buf *b,
 	buf_puts(b, "\",");
 	if (!sv->sv_deleted) {
 		buf_puts(b, "\"resource\":");
-		buf_append(b, sv->sv_json, sv->sv_json_len);
+		rest_resource_json(cx, sv->sv_json, sv->sv_json_len, b);
 		buf_putc(b, ',');
 	}
 	buf_printf(b, "\"request\":{\"method\":\"%s\",\"url\":\"", methods[m]);

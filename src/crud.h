@@ -30,12 +30,21 @@ int crud_patch(struct rest_ctx *cx);
 int crud_history(struct rest_ctx *cx);
 
 /*
- * Check that resource is a JSON object of resource type type whose id,
- * if present, is a string.  Returns EMBER_OK or EMBER_EINVAL with a
- * reason in err.
+ * Parse the request body by its Content-Type (the version's JSON or XML
+ * types and their aliases) into a new tree in *out.  Answers the request
+ * (415, 400) and returns the error otherwise.
  */
-int crud_check_resource(const cJSON *resource, const char *type,
-    char *err, size_t errsz);
+int crud_parse_tree(struct rest_ctx *cx, cJSON **out);
+
+/*
+ * Check that resource is a JSON object of resource type type whose id,
+ * if present, is a string, and (tb not NULL) that it fits the version's
+ * type model: known elements only, arrays where elements repeat,
+ * primitives of their JSON kind.  Returns EMBER_OK or EMBER_EINVAL with
+ * a reason naming the element in err.
+ */
+int crud_check_resource(const struct tables *tb, const cJSON *resource,
+    const char *type, char *err, size_t errsz);
 
 /*
  * Store resource as the next version of Type/id inside write transaction

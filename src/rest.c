@@ -25,7 +25,9 @@
 #include "search.h"
 #include "server.h"
 #include "store.h"
+#include "summary.h"
 #include "tables.h"
+#include "xml.h"
 
 #define REST_MAX_SEGMENTS	5
 #define REST_SEGMENT_MAX	128
@@ -62,8 +64,8 @@ static void
 rest_content_type(struct rest_ctx *cx)
 {
 	rest_header(cx->cx_rs, "Content-Type", "%s; charset=utf-8",
-	    cx->cx_v ? cx->cx_v->svv_desc->vd_json_mime :
-	    "application/fhir+json");
+	    cx->cx_v == NULL ? "application/fhir+json" : cx->cx_xml ?
+	    cx->cx_v->svv_desc->vd_xml_mime : cx->cx_v->svv_desc->vd_json_mime);
 }
 
 int
@@ -71,6 +73,7 @@ rest_json_body(struct rest_ctx *cx, int status, struct buf *b)
 {
 	struct rest_response	*rs = cx->cx_rs;
 	cJSON			*tree = NULL;
+	char			 err[256];
 	int			 rc;
 
 	if ((rc = buf_error(b)))
@@ -78,12 +81,27 @@ rest_json_body(struct rest_ctx *cx, int status, struct buf *b)
 	rs->rs_status = status;
 	rest_content_type(cx);
 	buf_free(&rs->rs_body);
-	if (cx->cx_pretty && b->len &&
+	if ((cx->cx_pretty || cx->cx_xml) && b->len &&
 	    json_parse(b->data, b->len, 10000, &tree, NULL, 0) == EMBER_OK) {
-		rc = json_write(&rs->rs_body, tree, 1);
+		if (cx->cx_xml) {
+			rc = xml_from_json_err(cx->cx_v->svv_tables, tree,
+			    cx->cx_pretty, &rs->rs_body, err, sizeof(err));
+			if (rc) {
+				/* Not expressible in XML (a key the model
+				 * does not know): say so in JSON. */
+				cx->cx_xml = 0;
+				buf_reset(&rs->rs_headers);
+				rest_content_type(cx);
+				buf_free(&rs->rs_body);
+				rs->rs_status = 500;
+				outcome_write(&rs->rs_body, "error", "exception",
+				    err);
+			}
+		} else
+			rc = json_write(&rs->rs_body, tree, 1);
 		cJSON_Delete(tree);
 		buf_free(b);
-		return rc;
+		return buf_error(&rs->rs_body);
 	}
 	rs->rs_body = *b;
 	memset(b, 0, sizeof(*b));
@@ -215,7 +233,7 @@ rest_negotiate_version(const struct rest_request *rq, int *version)
 }
 
 /* Is this media type one of the JSON ones for the version? */
-static int
+int
 rest_is_json(const struct rest_ctx *cx, const char *t, size_t len)
 {
 	return http_token_eq(t, len, cx->cx_v->svv_desc->vd_json_mime) ||
@@ -226,9 +244,22 @@ rest_is_json(const struct rest_ctx *cx, const char *t, size_t len)
 	    http_token_eq(t, len, "json");
 }
 
+/* Is this media type one of the XML ones for the version? */
+int
+rest_is_xml(const struct rest_ctx *cx, const char *t, size_t len)
+{
+	return http_token_eq(t, len, cx->cx_v->svv_desc->vd_xml_mime) ||
+	    http_token_eq(t, len, "application/fhir+xml") ||
+	    http_token_eq(t, len, "application/xml+fhir") ||
+	    http_token_eq(t, len, "application/xml") ||
+	    http_token_eq(t, len, "text/xml") ||
+	    http_token_eq(t, len, "xml");
+}
+
 /*
- * Response format: _format wins over Accept.  Ember answers JSON; an
- * Accept that excludes every JSON type gets 406.
+ * Response format: _format wins over Accept; of the Accept entries the
+ * highest q between the JSON and XML types wins, JSON on a tie and for
+ * wildcards.  An Accept that admits neither gets 406.
  */
 static int
 rest_negotiate_format(struct rest_ctx *cx)
@@ -237,22 +268,29 @@ rest_negotiate_format(struct rest_ctx *cx)
 	struct http_media		 m;
 	const char			*p, *end;
 	char				 fmt[128];
-	int				 r, rc, any = 0, json = 0;
+	int				 r, rc, any = 0;
+	int				 json = -1, xml = -1;
 
 	rc = rest_query_get(cx, "_format", fmt, sizeof(fmt));
 	if (rc == EMBER_OK) {
-		if (http_media_parse(fmt, strlen(fmt), &m) == EMBER_OK ?
-		    rest_is_json(cx, m.hm_type, m.hm_type_len) :
-		    rest_is_json(cx, fmt, strlen(fmt)))
+		const char	*t = fmt;
+		size_t		 tl = strlen(fmt);
+
+		if (http_media_parse(fmt, strlen(fmt), &m) == EMBER_OK) {
+			t = m.hm_type;
+			tl = m.hm_type_len;
+		}
+		if (rest_is_json(cx, t, tl))
 			return EMBER_OK;
+		if (rest_is_xml(cx, t, tl)) {
+			cx->cx_xml = 1;
+			return EMBER_OK;
+		}
 		return rest_fail(cx, EMBER_ENOTACCEPT,
-		    "_format=%s is not supported: this server answers JSON "
-		    "(_format=json)", fmt);
+		    "_format=%s is not supported: use json or xml", fmt);
 	} else if (rc == EMBER_EINVAL)
 		return rest_fail(cx, rc, "malformed _format parameter");
-	if (rq->rq_accept == NULL || *rq->rq_accept == '\0')
-		return EMBER_OK;
-	p = rq->rq_accept;
+	p = rq->rq_accept ? rq->rq_accept : "";
 	end = p + strlen(p);
 	while ((r = http_accept_next(&p, end, &m)) != 0) {
 		if (r < 0)
@@ -262,14 +300,77 @@ rest_negotiate_format(struct rest_ctx *cx)
 			continue;
 		if (rest_is_json(cx, m.hm_type, m.hm_type_len) ||
 		    http_token_eq(m.hm_type, m.hm_type_len, "*/*") ||
-		    http_token_eq(m.hm_type, m.hm_type_len, "application/*"))
-			json = 1;
+		    http_token_eq(m.hm_type, m.hm_type_len, "application/*")) {
+			if ((int)m.hm_q > json)
+				json = (int)m.hm_q;
+		} else if (rest_is_xml(cx, m.hm_type, m.hm_type_len) ||
+		    http_token_eq(m.hm_type, m.hm_type_len, "text/*")) {
+			if ((int)m.hm_q > xml)
+				xml = (int)m.hm_q;
+		}
 	}
-	if (any && !json)
+	/* No preference: answer in the format the request came in. */
+	if (json == xml && rq->rq_content_type != NULL &&
+	    http_media_parse(rq->rq_content_type, strlen(rq->rq_content_type),
+	    &m) == EMBER_OK && rest_is_xml(cx, m.hm_type, m.hm_type_len))
+		xml = json + 1;
+	if (any && json < 0 && xml < 0)
 		return rest_fail(cx, EMBER_ENOTACCEPT,
-		    "Accept: %s: this server answers %s", rq->rq_accept,
-		    cx->cx_v->svv_desc->vd_json_mime);
+		    "Accept: %s: this server answers %s or %s", rq->rq_accept,
+		    cx->cx_v->svv_desc->vd_json_mime,
+		    cx->cx_v->svv_desc->vd_xml_mime);
+	cx->cx_xml = xml > json;
 	return EMBER_OK;
+}
+
+/*
+ * _summary and _elements of the request, parsed once for every handler
+ * that returns resources.  _summary=count is a search's business.
+ */
+static int
+rest_subset_params(struct rest_ctx *cx)
+{
+	char	v[32];
+	int	rc;
+
+	rc = rest_query_get(cx, "_summary", v, sizeof(v));
+	if (rc == EMBER_OK) {
+		if (summary_parse(v, strlen(v), &cx->cx_summary))
+			return rest_fail(cx, EMBER_EINVAL, "_summary=%s: use "
+			    "true, text, data, count or false", v);
+	} else if (rc != EMBER_ENOTFOUND)
+		return rest_fail(cx, rc, "malformed _summary");
+	rc = rest_query_get(cx, "_elements", cx->cx_elements,
+	    sizeof(cx->cx_elements));
+	if (rc == EMBER_OK)
+		cx->cx_has_elements = 1;
+	else if (rc != EMBER_ENOTFOUND)
+		return rest_fail(cx, rc, "malformed or too long _elements");
+	return EMBER_OK;
+}
+
+int
+rest_resource_json(struct rest_ctx *cx, const char *json, size_t len,
+    struct buf *out)
+{
+	cJSON	*tree = NULL;
+	char	 err[256];
+	int	 rc, mode = cx->cx_summary;
+
+	/* count concerns the Bundle, not its resources. */
+	if (mode == SUMMARY_COUNT)
+		mode = SUMMARY_FALSE;
+	if (mode == SUMMARY_FALSE && !cx->cx_has_elements)
+		return buf_append(out, json, len);
+	if ((rc = json_parse(json, len, 10000, &tree, err, sizeof(err))))
+		return rc;
+	rc = summary_apply(cx->cx_v->svv_tables, tree, mode,
+	    cx->cx_has_elements ? cx->cx_elements : NULL, cx->cx_subset_err,
+	    sizeof(cx->cx_subset_err));
+	if (rc == EMBER_OK)
+		rc = json_write(out, tree, 0);
+	cJSON_Delete(tree);
+	return rc;
 }
 
 static int
@@ -525,7 +626,7 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 
 	if (rest_query_get(&cx, "_pretty", pretty, sizeof(pretty)) == EMBER_OK)
 		cx.cx_pretty = strcmp(pretty, "true") == 0;
-	if (rest_negotiate_format(&cx))
+	if (rest_negotiate_format(&cx) || rest_subset_params(&cx))
 		return rs->rs_status;
 	if (rq->rq_body_too_big) {
 		rest_fail(&cx, EMBER_ETOOBIG, "request body exceeds the limit "

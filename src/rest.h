@@ -66,6 +66,11 @@ struct rest_ctx {
 	const char		*cx_query;	/* raw query after '?', or "" */
 	size_t			 cx_query_len;
 	int			 cx_pretty;	/* _pretty=true */
+	int			 cx_xml;	/* answer in XML */
+	int			 cx_summary;	/* enum summary_mode */
+	int			 cx_has_elements;
+	char			 cx_elements[512]; /* _elements, decoded */
+	char			 cx_subset_err[256];
 	char			 cx_comp[65];	/* compartment search: its */
 	char			 cx_comp_id[65];/* type and id, or "" */
 	cJSON			*cx_tree;	/* a Bundle entry's resource,
@@ -123,6 +128,19 @@ int rest_query_get(const struct rest_ctx *cx, const char *name, char *out,
  * Answers through cx->cx_rs like rest_handle() and returns the status.
  */
 int rest_entry(struct rest_ctx *cx, const char *url, size_t len);
+
+/*
+ * Append a stored resource's JSON to out as the request asks: as it is,
+ * or reduced by _summary/_elements (summary.c).  Returns EMBER_OK,
+ * EMBER_EINVAL for an _elements the type cannot honour (reason in
+ * cx->cx_subset_err), EMBER_ENOMEM.
+ */
+int rest_resource_json(struct rest_ctx *cx, const char *json, size_t len,
+    struct buf *out);
+
+/* Is media type t one of the version's JSON (XML) types, or an alias? */
+int rest_is_json(const struct rest_ctx *cx, const char *t, size_t len);
+int rest_is_xml(const struct rest_ctx *cx, const char *t, size_t len);
 
 /* A FHIR id: [A-Za-z0-9\-\.]{1,64}.  Returns 1 when s is one. */
 int rest_valid_id(const char *s, size_t len);

@@ -1417,13 +1417,9 @@ search_opt_one(void *arg, const char *name, const char *value)
 			return EMBER_EINVAL;
 		}
 	} else if (strcmp(name, "_summary") == 0) {
+		/* rest.c parsed and checked it; the resources follow it. */
 		if (strcmp(value, "count") == 0)
 			o->so_summary_count = 1;
-		else if (strcmp(value, "false") != 0) {
-			snprintf(oa->oa_err, sizeof(oa->oa_err), "_summary=%.100s is "
-			    "not supported yet (count and false are)", value);
-			return EMBER_ENOTIMPL;
-		}
 	} else if (strcmp(name, "_total") == 0) {
 		if (strcmp(value, "none") == 0)
 			o->so_total = 0;
@@ -1477,7 +1473,6 @@ search_opt_one(void *arg, const char *name, const char *value)
 		}
 	} else if (strncmp(name, "_include:", 9) == 0 ||
 	    strncmp(name, "_revinclude:", 12) == 0 ||
-	    strcmp(name, "_elements") == 0 ||
 	    strcmp(name, "_contained") == 0 ||
 	    strcmp(name, "_containedType") == 0) {
 		if (oa->oa_strict) {
@@ -1513,7 +1508,12 @@ search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
 	buf_putc(b, '/');
 	buf_json_escape(b, row.sr_key, row.sr_key_len);
 	buf_puts(b, "\",\"resource\":");
-	buf_append(b, sv.sv_json, sv.sv_json_len);
+	/* _summary and _elements shape the matches, not the includes. */
+	if (strcmp(mode, "match") == 0) {
+		if ((rc = rest_resource_json(cx, sv.sv_json, sv.sv_json_len, b)))
+			return rc;
+	} else
+		buf_append(b, sv.sv_json, sv.sv_json_len);
 	buf_printf(b, ",\"search\":{\"mode\":\"%s\"}}", mode);
 	return buf_error(b);
 }
@@ -2146,7 +2146,10 @@ search_handle(struct rest_ctx *cx)
 	rc = EMBER_OK;
 	goto done;
 store_fail:
-	rest_fail(cx, rc, "cannot read a match");
+	if (rc == EMBER_EINVAL)
+		rest_fail(cx, rc, "%s", cx->cx_subset_err);
+	else
+		rest_fail(cx, rc, "cannot read a match");
 	goto done;
 nomem:
 	rest_fail(cx, EMBER_ENOMEM, "out of memory");

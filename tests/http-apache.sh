@@ -39,8 +39,9 @@ CONF
 EMBER_CONF=$WORLD/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$EMBER_SRCDIR/examples/r4" >/dev/null
 [ "$(id -u)" = 0 ] && chown -R www-data:www-data "$DATA" "$ROOT/state"
 
-PORT=$(free_port)
-cat > "$ROOT/httpd.conf" <<CONF
+# write_conf: Apache's configuration for $PORT.
+write_conf() {
+	cat > "$ROOT/httpd.conf" <<CONF
 ServerRoot "$ROOT"
 ServerName localhost
 Listen 127.0.0.1:$PORT
@@ -59,17 +60,31 @@ Define EMBER_CONF $WORLD/ember.conf
 Define EMBER_STATE $ROOT/state
 Include $EMBER_SRCDIR/apache/ember.conf
 CONF
+}
 
+PORT=$(free_port)
+write_conf
 "$APACHE2" -f "$ROOT/httpd.conf" -t >"$TMP/configtest" 2>&1
 is "$?" 0 "apache2 accepts the configuration"
-"$APACHE2" -f "$ROOT/httpd.conf" -k start
-# A loaded machine may take a while: wait up to 30 s for the port.
-for i in $(seq 300); do
-	"$CURL" -s -o /dev/null "http://127.0.0.1:$PORT/" && break
-	sleep 0.1
+# A port free a moment ago may be taken by a parallel test, and a loaded
+# machine is slow to start Apache: try a few ports, waiting up to 20 s.
+for try in 1 2 3 4; do
+	"$APACHE2" -f "$ROOT/httpd.conf" -k start 2>"$TMP/start.err"
+	up=0
+	for i in $(seq 200); do
+		if "$CURL" -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+			up=1
+			break
+		fi
+		sleep 0.1
+	done
+	[ "$up" = 1 ] && break
+	diag "apache2 on port $PORT did not answer: $(cat "$TMP/start.err") $(tail -n 3 "$ROOT/logs/error.log" 2>/dev/null)"
+	"$APACHE2" -f "$ROOT/httpd.conf" -k stop 2>/dev/null
+	sleep 1
+	PORT=$(free_port)
+	write_conf
 done
-[ "$i" = 300 ] && diag "apache2 did not answer: $(tail -n 5 "$ROOT/logs/error.log" 2>/dev/null)"
-
 BASE=http://127.0.0.1:$PORT/fhir
 req GET /Patient/example
 is "$STATUS" 200 "Apache: GET Patient/example: 200"

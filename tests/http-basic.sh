@@ -30,7 +30,7 @@ is "$(jqb '[.rest[0].resource[] | select(.type=="Patient") | .interaction[].code
     "read,vread,update,delete,history-instance,history-type,create,search-type,patch" \
     "R4 Patient interactions are the implemented ones"
 is "$(jqb '.rest[0].resource | length')" 146 "R4 lists its 146 concrete resource types"
-is "$(jqb '.format | join(",")')" json "formats: json"
+is "$(jqb '.format | join(",")')" json,xml "formats: json and xml"
 is "$(jqb '[.rest[0].resource[] | select(.type=="Patient") | .searchParam[] | select(.name=="birthdate") | .type] | join(",")')" date \
     "R4 Patient lists its birthdate search parameter"
 is "$(jqb '[.rest[0].interaction[].code] | join(",")')" "transaction,search-system,history-system,batch" \

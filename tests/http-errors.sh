@@ -33,8 +33,14 @@ check POST /Patient 400 structure -H 'Content-Type: application/fhir+json' \
     --data-binary "{\"resourceType\":\"Patient\",\"x\":$(printf '[%.0s' $(seq 200))$(printf ']%.0s' $(seq 200))}"
 check POST /Patient 400 invalid -H 'Content-Type: application/fhir+json' --data-binary ''
 check POST /Patient 415 not-supported -H 'Content-Type: text/plain' --data-binary 'hello'
-check GET /Patient/example 406 not-supported -H 'Accept: application/fhir+xml'
-check GET '/Patient/example?_format=xml' 406 not-supported
+check GET /Patient/example 406 not-supported -H 'Accept: text/html'
+check GET '/Patient/example?_format=yaml' 406 not-supported
+check POST /Patient 400 invalid -H 'Content-Type: application/fhir+json' --data-binary '{"resourceType":"Patient","colour":"blue"}'
+check POST /Patient 400 invalid -H 'Content-Type: application/fhir+json' --data-binary '{"resourceType":"Patient","gender":["male"]}'
+check POST /Patient 400 invalid -H 'Content-Type: application/fhir+json' --data-binary '{"resourceType":"Patient","active":"yes"}'
+check POST /Patient 400 invalid -H 'Content-Type: application/fhir+xml' --data-binary '<Patient xmlns="http://hl7.org/fhir"><colour value="blue"/></Patient>'
+check POST /Patient 400 invalid -H 'Content-Type: application/fhir+xml' --data-binary '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Patient xmlns="http://hl7.org/fhir"><gender value="&b;"/></Patient>'
+check POST /Patient 400 invalid -H 'Content-Type: application/fhir+xml' --data-binary '<?xml version="1.0"?><!DOCTYPE p SYSTEM "file:///etc/passwd"><Patient xmlns="http://hl7.org/fhir"/>'
 
 # A body over max_body (1 MiB here): 413, and nothing stored.
 head -c $((20 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$TMP/big.json"

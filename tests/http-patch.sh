@@ -22,10 +22,10 @@ done <<'TABLE'
 [{"op":"add","path":"/name/0/given/0","value":"Zoe"}]	200	.name[0].given | join(" ")	Zoe Ann Beth
 [{"op":"remove","path":"/name/1"}]	200	.name | length	1
 [{"op":"copy","from":"/name/0/family","path":"/name/0/text"}]	200	.name[0].text	Doe
-[{"op":"move","from":"/name/0/text","path":"/name/0/suffix"}]	200	.name[0].suffix	Doe
+[{"op":"move","from":"/name/0/given/0","path":"/name/0/given/-"}]	200	.name[0].given | join(" ")	Ann Beth Zoe
+[{"op":"add","path":"/name/0/suffix","value":"Jr"}]	422	.issue[0].code	processing
 [{"op":"test","path":"/birthDate","value":"1980-02-01"},{"op":"add","path":"/gender","value":"female"}]	200	.gender	female
-[{"op":"add","path":"/multipleBirthDecimalTest","value":1.50}]	200		
-[{"op":"remove","path":"/multipleBirthDecimalTest"}]	200		
+[{"op":"add","path":"/colour","value":"blue"}]	422		
 [{"op":"test","path":"/birthDate","value":"1999-01-01"},{"op":"add","path":"/gender","value":"male"}]	422	.issue[0].code	processing
 [{"op":"remove","path":"/nothing"}]	422		
 [{"op":"replace","path":"/id","value":"other"}]	422		
@@ -35,7 +35,7 @@ done <<'TABLE'
 TABLE
 
 req GET /Patient/pt
-is "$(jqb .meta.versionId) $(jqb .gender)" "10 female" "failed patches stored nothing (9 successful patches)"
+is "$(jqb .meta.versionId) $(jqb .gender)" "8 female" "failed patches stored nothing (7 successful patches)"
 
 # The exact text of a decimal added by a patch is kept.
 req PATCH /Patient/pt -H "$JP" --data-binary '[{"op":"add","path":"/extension","value":[{"url":"urn:d","valueDecimal":2.50}]}]'
@@ -44,7 +44,7 @@ ok "$(grep -q '"valueDecimal":2.50' "$BODY"; echo $?)" "patched decimal keeps 2.
 # If-Match
 req PATCH /Patient/pt -H "$JP" -H 'If-Match: W/"1"' --data-binary '[{"op":"remove","path":"/gender"}]'
 is "$STATUS" 412 "PATCH with a stale If-Match: 412"
-req PATCH /Patient/pt -H "$JP" -H 'If-Match: W/"11"' --data-binary '[{"op":"remove","path":"/gender"}]'
+req PATCH /Patient/pt -H "$JP" -H 'If-Match: W/"9"' --data-binary '[{"op":"remove","path":"/gender"}]'
 is "$STATUS $(jqb 'has("gender")')" "200 false" "PATCH with the current If-Match: 200"
 
 # FHIRPath Patch: type, path, name, value
@@ -62,14 +62,14 @@ req PATCH /Patient/pt -H "$FP" --data-binary "$(fp \
 is "$STATUS" 200 "FHIRPath Patch: 200"
 is "$(jqb '.deceasedBoolean')" false "add of a choice element names it by the value's type"
 is "$(jqb '.birthDate')" 1981-03-04 "replace"
-is "$(jqb '.name[0].given | join(" ")')" "Ada Zoe Ann Beth Cleo" "add to a list, insert at index 0"
+is "$(jqb '.name[0].given | join(" ")')" "Ada Ann Beth Zoe Cleo" "add to a list, insert at index 0"
 is "$(jqb '.telecom[0].system + " " + .telecom[0].value')" "phone 555" "add of a complex value given as parts"
 req PATCH /Patient/pt -H "$FP" --data-binary "$(fp \
     '[{"name":"type","valueCode":"move"},{"name":"path","valueString":"Patient.name[0].given"},{"name":"source","valueInteger":4},{"name":"destination","valueInteger":0}]' \
     '[{"name":"type","valueCode":"delete"},{"name":"path","valueString":"Patient.telecom[0]"}]' \
     '[{"name":"type","valueCode":"delete"},{"name":"path","valueString":"Patient.photo"}]')"
 is "$STATUS $(jqb '.name[0].given | join(" ")') $(jqb 'has("telecom")')" \
-    "200 Cleo Ada Zoe Ann Beth false" "move; delete (an emptied list goes); delete of nothing is fine"
+    "200 Cleo Ada Ann Beth Zoe false" "move; delete (an emptied list goes); delete of nothing is fine"
 req PATCH /Patient/pt -H "$FP" --data-binary "$(fp \
     '[{"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},{"name":"name","valueString":"birthDate"},{"name":"value","valueDate":"1990-01-01"}]')"
 is "$STATUS" 422 "FHIRPath add to a single element that has a value: 422"
