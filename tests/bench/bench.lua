@@ -51,7 +51,7 @@ end
 
 local function read_request()
 	return wrk.format("GET", base .. paths[math.random(#paths)],
-	    { ["Accept"] = "application/fhir+json" })
+	    { ["Accept"] = accept })
 end
 
 local function update_body(id, n)
@@ -85,7 +85,11 @@ function init(args)
 	if base:sub(-1) ~= "/" then base = base .. "/" end
 	math.randomseed(os.time() * 100 + thread_no)
 	wrk.headers["Accept"] = "application/fhir+json"
-	if mode == "read" then
+	accept = "application/fhir+json"
+	if mode == "read" or mode == "readxml" then
+		if mode == "readxml" then
+			accept = "application/fhir+xml"
+		end
 		paths = read_lines(args[2])
 		request = read_request
 	elseif mode == "create" then

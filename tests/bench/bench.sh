@@ -490,11 +490,20 @@ for r in $(seq 1 "$ROUNDS"); do
 	run_wrk read "$r" "$EMBER/fhir/" read "$WORK/paths"
 	wait
 	BG_PIDS=""
+	run_wrk readxml "$r" "$EMBER/fhir/" readxml "$WORK/paths"
 done
 READ_CHECK=ok
 if grep -qv '^ok$' "$WORK/readcheck" || [ ! -s "$WORK/readcheck" ]; then
 	READ_CHECK="FAIL: $(grep -v '^ok$' "$WORK/readcheck" | head -n 1)"
 fi
+
+# An XML read answers XML: checked once on a loaded id.
+XML_CHECK=ok
+p=$(head -n 1 "$WORK/paths")
+"$CURL" -s -H 'Accept: application/fhir+xml' -o "$WORK/check.xml" "$EMBER/fhir/$p"
+head -c 60 "$WORK/check.xml" | grep -q "<${p%%/*} xmlns=\"http://hl7.org/fhir\">" ||
+    grep -q "<${p%%/*} xmlns=\"http://hl7.org/fhir\">" "$WORK/check.xml" ||
+    XML_CHECK="FAIL: GET $p as XML gave $(head -c 80 "$WORK/check.xml")"
 
 # --- history ---------------------------------------------------------------------
 
@@ -661,6 +670,7 @@ measured_row "static file 3.7 KB (lighttpd)" static "req/s" "(a ceiling)" "" ""
 measured_row "trivial FastCGI 3.7 KB" trivial "req/s" "(a ceiling)" "" ""
 measured_row "raw LMDB durable commit" lmdb "commits/s" "(a ceiling)" "" ""
 measured_row "read by id, JSON" read "req/s" "trivial FastCGI" trivial ">=0.85" "$READ_CHECK"
+measured_row "read by id, XML" readxml "req/s" "trivial FastCGI" trivial "" "$XML_CHECK"
 measured_row "history first page (_count=50)" history1 "req/s" "" "" "" "$HIST_CHECK"
 measured_row "history next page (_count=50)" history2 "req/s" "" "" "" "$HIST_CHECK"
 measured_row "create Patient, durable" create "req/s" "raw LMDB commit" lmdb ">=0.8" \
