@@ -95,13 +95,19 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return EMBER_OK;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0. */
-static size_t
-buf_utf8_len(const unsigned char *p, size_t n)
+size_t
+buf_utf8_decode(const unsigned char *p, size_t n, unsigned long *out)
 {
 	unsigned long	cp;
 	size_t		len, i;
 
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		if (out)
+			*out = p[0];
+		return 1;
+	}
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
 		len = 2, cp = p[0] & 0x1f;
 	else if (p[0] >= 0xe0 && p[0] <= 0xef)
@@ -117,9 +123,12 @@ buf_utf8_len(const unsigned char *p, size_t n)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
+	if (out)
+		*out = cp;
 	return len;
 }
 
@@ -134,8 +143,8 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 		char esc[6];
 
 		if (c >= 0x80) {
-			size_t n = buf_utf8_len((const unsigned char *)s + i,
-			    len - i);
+			size_t n = buf_utf8_decode((const unsigned char *)s + i,
+			    len - i, NULL);
 
 			if (n > 0) {
 				i += n - 1;

@@ -55,6 +55,13 @@ int buf_json_escape(struct buf *b, const char *s, size_t len);
 /* Append s with XML's five special characters escaped. */
 int buf_xml_escape(struct buf *b, const char *s, size_t len);
 
+/*
+ * The length (1 to 4) of the well-formed UTF-8 sequence at p (at most n
+ * bytes), storing its code point in *cp when cp is not NULL; 0 for an
+ * ill-formed sequence (overlong forms, surrogates, past U+10FFFF, cut).
+ */
+size_t buf_utf8_decode(const unsigned char *p, size_t n, unsigned long *cp);
+
 /* Forget the content but keep the memory. */
 void buf_reset(struct buf *b);
 

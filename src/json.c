@@ -38,38 +38,6 @@ json_err(char *err, size_t errsz, const char *msg, size_t off)
 		snprintf(err, errsz, "%s at byte %zu", msg, off);
 }
 
-/* Length of the UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t
-json_utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned	 c = p[0];
-	size_t		 len, i;
-	unsigned long	 cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 static int
 json_scan_text(const char *text, size_t len, unsigned max_depth,
     struct json_scan *sc, char *err, size_t errsz)
@@ -124,7 +92,7 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 					    "control character in string", i);
 					return EMBER_EINVAL;
 				}
-				if ((n = json_utf8_len(p + i, len - i)) == 0) {
+				if ((n = buf_utf8_decode(p + i, len - i, NULL)) == 0) {
 					json_err(err, errsz, "invalid UTF-8", i);
 					return EMBER_EINVAL;
 				}

@@ -182,43 +182,6 @@ xml_entity_code(const char *name, size_t len)
 	return 0;
 }
 
-/*
- * Length of the UTF-8 sequence at p (at most n bytes) and its code point
- * in *cp; 0 when invalid (overlong, surrogate, past U+10FFFF).
- */
-static size_t
-xml_utf8_len(const unsigned char *p, size_t n, unsigned long *cp)
-{
-	unsigned	c = p[0];
-	size_t		len, i;
-	unsigned long	v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, v = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, v = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, v = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) ||
-	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /* Whether code point cp is a Char of XML 1.0. */
 static int
 xml_is_char(unsigned long cp)
@@ -1478,7 +1441,7 @@ xml_check_utf8(const char *s, size_t len, char *err, size_t errsz)
 			i++;
 			continue;
 		}
-		if ((n = xml_utf8_len(p + i, len - i, &cp)) == 0) {
+		if ((n = buf_utf8_decode(p + i, len - i, &cp)) == 0) {
 			if (err != NULL && errsz > 0)
 				snprintf(err, errsz, "invalid UTF-8 at byte "
 				    "%zu", i);
@@ -1872,7 +1835,7 @@ xml_put_attr(struct xml_writer *w, const char *s, const char *key)
 		case '\r': rep = "&#13;"; n = 1; break;
 		default:
 			rep = NULL;
-			if ((n = xml_utf8_len(p + i, 4, &cp)) == 0 ||
+			if ((n = buf_utf8_decode(p + i, 4, &cp)) == 0 ||
 			    !xml_is_char(cp))
 				return xml_writer_fail(w, EMBER_EINVAL, "'%s': "
 				    "a character XML cannot carry at byte %zu",
@@ -1923,7 +1886,7 @@ xml_put_comments(struct xml_writer *w, const cJSON *list, unsigned level)
 		buf_puts(w->xw_out, "<!--");
 		p = (const unsigned char *)c->valuestring;
 		for (i = 0; p[i] != '\0'; i += n) {
-			if ((n = xml_utf8_len(p + i, 4, &cp)) == 0 ||
+			if ((n = buf_utf8_decode(p + i, 4, &cp)) == 0 ||
 			    !xml_is_char(cp))
 				return xml_writer_fail(w, EMBER_EINVAL,
 				    "'fhir_comments': a character XML cannot "
