@@ -52,11 +52,23 @@ static const char *progname = "tablec";
 
 static void errmsg(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Warnings (official definitions that do not fit the model) are counted
+ * and summed up in one line; TABLEC_WARNINGS=1 in the environment lists
+ * them.  Set once in main(), before any message.
+ */
+static int	show_warnings;
+static unsigned	nwarnings;
+
 static void
 errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (strncmp(fmt, "warning: ", 9) == 0 && !show_warnings) {
+		nwarnings++;
+		return;
+	}
 	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -1871,6 +1883,8 @@ main(int argc, char *argv[])
 	memset(&m, 0, sizeof(m));
 	memset(&img1, 0, sizeof(img1));
 	memset(&img2, 0, sizeof(img2));
+	show_warnings = getenv("TABLEC_WARNINGS") != NULL &&
+	    strcmp(getenv("TABLEC_WARNINGS"), "0") != 0;
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s SCHEMA_DIR OUT_FILE\n", progname);
 		return 2;
@@ -1916,6 +1930,10 @@ main(int argc, char *argv[])
 	summary(&m, img2.b_n);
 	rc = 0;
 done:
+	if (nwarnings > 0)
+		fprintf(stderr, "%s: %s: %u warnings about the official "
+		    "definitions (TABLEC_WARNINGS=1 lists them)\n", progname,
+		    argc > 1 ? argv[1] : "", nwarnings);
 	tables_close(t);
 	buf_free(&img1);
 	buf_free(&img2);
