@@ -29,6 +29,7 @@
 
 #define SEARCH_VALUE_MAX	1024
 #define SEARCH_CHAIN_MAX	4	/* chain links and _has nesting */
+#define SEARCH_PARAMS_MAX	100	/* query parameters of one search */
 
 /* The result parameters: not criteria. */
 static const char *const search_result_params[] = {
@@ -1268,7 +1269,7 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	const char		*p = query, *end = query + len;
 	char			 name[256], *value = NULL;
 	size_t			 n;
-	int			 rc = EMBER_OK, any = 0;
+	int			 rc = EMBER_OK, any = 0, nparams = 0;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.sc_t = t;
@@ -1281,6 +1282,11 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	if ((value = malloc(SEARCH_VALUE_MAX + 1)) == NULL)
 		return EMBER_ENOMEM;
 	while (rc == EMBER_OK && http_query_next(&p, end, &hp)) {
+		if (++nparams > SEARCH_PARAMS_MAX) {
+			rc = search_fail(&sc, "more than %d search parameters",
+			    SEARCH_PARAMS_MAX);
+			break;
+		}
 		if (hp.hp_name_len >= sizeof(name) ||
 		    hp.hp_value_len > SEARCH_VALUE_MAX ||
 		    http_percent_decode(hp.hp_name, hp.hp_name_len, 1, name,

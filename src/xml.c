@@ -334,6 +334,23 @@ xml_number_ok(const char *s, size_t len, int integer)
 	return i == len;
 }
 
+/*
+ * Whether d is in the range of FHIR number type ty: integer is 32-bit
+ * signed, positiveInt from 1 and unsignedInt from 0 up to 2^31-1;
+ * decimal takes any finite value.
+ */
+static int
+xml_number_range_ok(const struct tables_type *ty, double d)
+{
+	if (xml_streq(ty->name, ty->name_len, "decimal"))
+		return isfinite(d);
+	if (xml_streq(ty->name, ty->name_len, "positiveInt"))
+		return d >= 1 && d <= 2147483647.0;
+	if (xml_streq(ty->name, ty->name_len, "unsignedInt"))
+		return d >= 0 && d <= 2147483647.0;
+	return d >= -2147483648.0 && d <= 2147483647.0;
+}
+
 /* ---- Reader: XML to JSON -------------------------------------------- */
 
 enum xml_frame_kind {
@@ -642,9 +659,9 @@ xml_scalar(struct xml_reader *r, const struct tables_type *ty,
 			return NULL;
 		}
 		d = strtod(value, NULL);
-		if (!isfinite(d)) {
+		if (!isfinite(d) || !xml_number_range_ok(ty, d)) {
 			xml_reader_fail(r, EMBER_EINVAL, "element '%s': "
-			    "number out of range", elem);
+			    "number out of range for %s", elem, ty->name);
 			return NULL;
 		}
 		if ((node = cJSON_CreateNumber(d)) != NULL) {
@@ -1923,7 +1940,8 @@ xml_put_number(struct xml_writer *w, const cJSON *v,
 	else
 		snprintf(num, sizeof(num), "%.17g", v->valuedouble);
 	if (!xml_number_ok(text, strlen(text),
-	    !xml_streq(ty->name, ty->name_len, "decimal")))
+	    !xml_streq(ty->name, ty->name_len, "decimal")) ||
+	    !xml_number_range_ok(ty, v->valuedouble))
 		return xml_writer_fail(w, EMBER_EINVAL, "'%s': %.40s is not a "
 		    "valid %s", key, text, ty->name);
 	buf_puts(w->xw_out, text);
