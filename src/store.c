@@ -264,17 +264,26 @@ store_decode_row(uint64_t rid, const MDB_val *v, struct store_row *out)
 	return EMBER_OK;
 }
 
-int
-store_row(struct store_txn *t, uint64_t rid, struct store_row *out)
+/* The value stored under rid in sub-database which: the raw LMDB code. */
+static int
+store_get_rid(struct store_txn *t, int which, uint64_t rid, MDB_val *v)
 {
-	unsigned char	 rk[8];
-	MDB_val		 k, v;
-	int		 rc;
+	unsigned char	rk[8];
+	MDB_val		k;
 
 	be64_put(rk, rid);
 	k.mv_data = rk;
 	k.mv_size = 8;
-	if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_ROWS], &k, &v)))
+	return mdb_get(t->t_txn, t->t_store->s_dbi[which], &k, v);
+}
+
+int
+store_row(struct store_txn *t, uint64_t rid, struct store_row *out)
+{
+	MDB_val	v;
+	int	rc;
+
+	if ((rc = store_get_rid(t, DB_ROWS, rid, &v)))
 		return store_lmdb_err(rc);
 	return store_decode_row(rid, &v, out);
 }
@@ -565,14 +574,10 @@ int
 store_postings_owned(struct store_txn *t, uint64_t rid, const void **keys,
     size_t *len)
 {
-	unsigned char	rk[8];
-	MDB_val		k, v;
-	int		rc;
+	MDB_val	v;
+	int	rc;
 
-	be64_put(rk, rid);
-	k.mv_data = rk;
-	k.mv_size = 8;
-	if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_OWNED], &k, &v)))
+	if ((rc = store_get_rid(t, DB_OWNED, rid, &v)))
 		return store_lmdb_err(rc);
 	*keys = v.mv_data;
 	*len = v.mv_size;

@@ -491,13 +491,7 @@ tables_element_lookup(const struct tables *t, const char *path, size_t len,
 	return EMBER_ENOTFOUND;
 }
 
-/*
- * The first child element of a context, and, for a type context, the
- * type itself (for walking up its base chain).  An element with a
- * contentReference stands for its target; a leaf element for its
- * single type.
- */
-static int
+int
 tables_context_first(const struct tables *t, unsigned *type, unsigned elem,
     unsigned *first)
 {

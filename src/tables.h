@@ -429,6 +429,18 @@ int tables_element_child(const struct tables *t, unsigned type,
     unsigned elem, const char *key, size_t len, unsigned *out_elem,
     unsigned *out_type);
 
+/*
+ * The first child element of a context (as tables_element_member()
+ * takes it: a type, elem NONE, or an element).  An element with a
+ * contentReference stands for its target, a backbone element for its
+ * own children (*type becomes NONE), any other element for its single
+ * type (*type becomes that type, for walking up its base chain).
+ * Returns EMBER_OK with *first (NONE when there are no children),
+ * EMBER_ENOTFOUND for an element of several types, or EMBER_ETABLES.
+ */
+int tables_context_first(const struct tables *t, unsigned *type,
+    unsigned elem, unsigned *first);
+
 /* ---- Search parameters ---- */
 
 /* Number of parameter records (all resources). */

@@ -192,41 +192,15 @@ xml_is_char(unsigned long cp)
 }
 
 /*
- * The first child element of a context and its type, as tables.c's
- * member lookup sees it: an element with a contentReference stands for
- * its target, a backbone element for its children, any other element
- * for its single type.
+ * The first child element of a context; any failure is a fault of the
+ * tables here (the model has no such context).
  */
 static int
 xml_context_first(const struct tables *t, unsigned type, unsigned elem,
     unsigned *first)
 {
-	struct tables_element	e;
-	struct tables_type	ty;
-	int			hops, rc;
-
-	for (hops = 0; elem != TABLES_NONE; hops++) {
-		if (hops > 8)
-			return EMBER_ETABLES;
-		if ((rc = tables_element_get(t, elem, &e)) != EMBER_OK)
-			return EMBER_ETABLES;
-		if (e.contentref != TABLES_NONE) {
-			elem = e.contentref;
-			continue;
-		}
-		if (e.flags & TABLES_ELEMENT_BACKBONE) {
-			*first = e.first_child;
-			return EMBER_OK;
-		}
-		if (e.type_count != 1)
-			return EMBER_ETABLES;
-		type = tables_element_type(t, &e, 0);
-		break;
-	}
-	if (tables_type_get(t, type, &ty) != EMBER_OK)
-		return EMBER_ETABLES;
-	*first = ty.first_child;
-	return EMBER_OK;
+	return tables_context_first(t, &type, elem, first) == EMBER_OK ?
+	    EMBER_OK : EMBER_ETABLES;
 }
 
 /*

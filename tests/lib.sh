@@ -53,16 +53,7 @@ need() {	# need PROGRAM...: skip the test when one is missing
 	done
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$(( (RANDOM % 30000) + 20000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
+. "$EMBER_SRCDIR/tests/port.sh"
 
 # start_server [CONF-LINE...]: extra ember.conf lines as arguments.
 # Loads the examples (unless NO_EXAMPLES is set); sets PORT, BASE

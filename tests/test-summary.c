@@ -22,11 +22,8 @@
 #include "summary.h"
 #include "tables.h"
 #include "tap.h"
+#include "tables-all.h"
 
-enum { V_DSTU2, V_STU3, V_R4, V_R4B, V_R5, V_COUNT };
-static const char *const vdir[V_COUNT] = {
-	"dstu2", "stu3", "r4", "r4b", "r5"
-};
 static struct tables *tab[V_COUNT];
 
 #define TAG_R4	"\"tag\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/" \
@@ -269,25 +266,10 @@ test_parse(void)
 int
 main(void)
 {
-	const char	*builddir = getenv("EMBER_BUILDDIR");
-	char		 path[4096];
-	int		 v, n;
-
-	if (builddir == NULL)
-		tap_skip_all("EMBER_BUILDDIR is not set (run through make check)");
-	for (v = 0; v < V_COUNT; v++) {
-		n = snprintf(path, sizeof(path), "%s/schemas/%s.tables",
-		    builddir, vdir[v]);
-		if (n < 0 || (size_t)n >= sizeof(path) ||
-		    tables_open(path, &tab[v]) != EMBER_OK) {
-			printf("Bail out! cannot open %s\n", path);
-			return 1;
-		}
-	}
+	tables_open_all(tab);
 	test_apply();
 	test_parse();
-	for (v = 0; v < V_COUNT; v++)
-		tables_close(tab[v]);
+	tables_close_all(tab);
 	tap_done();
 	return tap_exit();
 }

@@ -27,16 +27,13 @@
 #include "json.h"
 #include "tables.h"
 #include "tap.h"
+#include "tables-all.h"
 #include "xml.h"
 
 #define DECL	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 #define FHIR	" xmlns=\"http://hl7.org/fhir\""
 #define XHTML	" xmlns=\"http://www.w3.org/1999/xhtml\""
 
-enum { V_DSTU2, V_STU3, V_R4, V_R4B, V_R5, V_COUNT };
-static const char *const vdir[V_COUNT] = {
-	"dstu2", "stu3", "r4", "r4b", "r5"
-};
 static struct tables *tab[V_COUNT];
 
 /* ---- 1. JSON -> XML -> JSON ---- */
@@ -800,21 +797,7 @@ test_timing(void)
 int
 main(void)
 {
-	const char	*builddir = getenv("EMBER_BUILDDIR");
-	char		 path[4096];
-	int		 v, n;
-
-	if (builddir == NULL)
-		tap_skip_all("EMBER_BUILDDIR is not set (run through make check)");
-	for (v = 0; v < V_COUNT; v++) {
-		n = snprintf(path, sizeof(path), "%s/schemas/%s.tables",
-		    builddir, vdir[v]);
-		if (n < 0 || (size_t)n >= sizeof(path) ||
-		    tables_open(path, &tab[v]) != EMBER_OK) {
-			printf("Bail out! cannot open %s\n", path);
-			return 1;
-		}
-	}
+	tables_open_all(tab);
 	test_to_xml();
 	test_to_json();
 	test_bad_xml();
@@ -823,8 +806,7 @@ main(void)
 	test_xhtml_check();
 	test_pretty();
 	test_timing();
-	for (v = 0; v < V_COUNT; v++)
-		tables_close(tab[v]);
+	tables_close_all(tab);
 	tap_done();
 	return tap_exit();
 }

@@ -3,8 +3,8 @@
 # (non-recursive); every path is relative to the top of the tree.
 
 check_PROGRAMS += tests/test-xml tests/test-summary tests/xml-roundtrip
-tests_test_xml_SOURCES = tests/test-xml.c tests/tap.h
-tests_test_summary_SOURCES = tests/test-summary.c tests/tap.h
+tests_test_xml_SOURCES = tests/test-xml.c tests/tap.h tests/tables-all.h
+tests_test_summary_SOURCES = tests/test-summary.c tests/tap.h tests/tables-all.h
 tests_xml_roundtrip_SOURCES = tests/xml-roundtrip.c tests/tap.h
 
 # xml-roundtrip needs ../shared/fhir and skips (77) without it.

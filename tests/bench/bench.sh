@@ -145,16 +145,7 @@ trap cleanup EXIT
 trap 'log interrupted; exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-	local p
-	while :; do
-		p=$(( (RANDOM % 30000) + 20000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
+. "$EMBER_SRCDIR/tests/port.sh"
 
 # serve TREE DATA: lighttpd + TREE/fcgi/ember.fcgi through fcgi/ember-serve,
 # the same configuration `make run` and the HTTP tests use, WORKERS
