@@ -52,7 +52,8 @@ for v in "" /DSTU2 /STU3 /R4 /R4B /R5; do
 	is "$(jqb '.resourceType + "/" + .id + " v" + .meta.versionId')" \
 	    "Patient/example v1" "GET $v/Patient/example: the resource, version 1"
 	is "$(header ETag)" 'W/"1"' "GET $v/Patient/example: ETag"
-	ok "$([ -n "$(header Last-Modified)" ]; echo $?)" "GET $v/Patient/example: Last-Modified"
+	is "$(header Last-Modified)" "$(http_date "$(jqb .meta.lastUpdated)")" \
+	    "GET $v/Patient/example: Last-Modified is meta.lastUpdated"
 done
 
 # fhirVersion MIME parameter on the default base picks the version.

@@ -28,7 +28,10 @@ for v in /R4 /DSTU2; do
 	is "$(header ETag)" 'W/"1"' "$v create: ETag"
 	is "$(jqb .meta.versionId)" 1 "$v create: versionId 1 replaces the client's"
 	is "$(jqb '.meta.tag[0].code')" t "$v create: other meta kept"
-	ok "$([ "$(jqb .meta.lastUpdated | cut -c1-4)" != 2001 ]; echo $?)" "$v create: lastUpdated set by the server"
+	lu=$(jqb .meta.lastUpdated)
+	ok "$(d=$(( $(date -u +%s) - $(date -u -d "$lu" +%s) )); [ "$d" -ge 0 ] && [ "$d" -le 60 ]; echo $?)" \
+	    "$v create: lastUpdated set by the server to now ($lu)"
+	is "$(header Last-Modified)" "$(http_date "$lu")" "$v create: Last-Modified is meta.lastUpdated"
 	is "$(header Content-Type)" "$mime; charset=utf-8" "$v create: Content-Type"
 	lu1=$(jqb .meta.lastUpdated)
 

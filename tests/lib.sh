@@ -154,3 +154,8 @@ pages() {
 		next=$(jqb '.link[]? | select(.relation=="next") | .url')
 	done
 }
+
+# http_date INSTANT: the HTTP-date (IMF-fixdate) of a FHIR instant.
+http_date() {
+	date -u -d "$1" '+%a, %d %b %Y %H:%M:%S GMT'
+}
