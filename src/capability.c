@@ -17,6 +17,7 @@
 #include "index.h"
 #include "rest.h"
 #include "server.h"
+#include "search.h"
 #include "tables.h"
 
 /* Type-level and instance-level interactions for every resource type. */
@@ -31,9 +32,8 @@ static const char *const capability_system_interactions[] = {
 };
 
 /*
- * The searchParam list of resource index ri: every parameter with a path
- * whose type search.c evaluates (special ones, and composites other
- * than the two-component kind index.c indexes, are not claimed).
+ * The searchParam list of resource index ri: every parameter search.c
+ * evaluates (search_param_supported()).
  */
 static void
 capability_params(struct buf *b, const struct tables *tb, unsigned ri)
@@ -46,11 +46,8 @@ capability_params(struct buf *b, const struct tables *tb, unsigned ri)
 		return;
 	buf_puts(b, ",\"searchParam\":[");
 	for (i = first; i < first + count; i++) {
-		if (tables_param_get(tb, i, &p) || (p.flags &
-		    TABLES_PARAM_NOPATH) || (p.type == TABLES_PARAM_SPECIAL &&
-		    strcmp(p.code, "near") != 0) ||
-		    (p.type == TABLES_PARAM_COMPOSITE &&
-		    !index_composite_supported(tb, &p)))
+		if (tables_param_get(tb, i, &p) ||
+		    !search_param_supported(tb, &p))
 			continue;
 		buf_printf(b, "%s{\"name\":\"%.*s\",\"definition\":\"%.*s\","
 		    "\"type\":\"%s\"}", n++ ? "," : "", (int)p.code_len, p.code,

@@ -20,16 +20,19 @@
 #include "error.h"
 #include "http.h"
 #include "index.h"
+#include "json.h"
 #include "outcome.h"
 #include "rest.h"
 #include "search.h"
 #include "server.h"
 #include "store.h"
 #include "tables.h"
+#include "term.h"
 
 #define SEARCH_VALUE_MAX	1024
 #define SEARCH_CHAIN_MAX	4	/* chain links and _has nesting */
 #define SEARCH_PARAMS_MAX	100	/* query parameters of one search */
+#define SEARCH_IGNORED		(-1)	/* search_lenient(): skip the parameter */
 
 /* The result parameters: not criteria. */
 static const char *const search_result_params[] = {
@@ -183,6 +186,7 @@ struct scan {
 	double			 sn_dlo, sn_dhi, sn_v;	/* number */
 	const char		*sn_needle;	/* :contains */
 	size_t			 sn_needle_len;
+	const struct term_set	*sn_terms;	/* :in, :above, :below */
 	int			 sn_ctype;	/* composite: second component */
 	int			 sn_token_exact; /* composite token: system given */
 	const char		*sn_units;	/* composite quantity: system */
@@ -191,7 +195,7 @@ struct scan {
 
 enum scan_kind {
 	SCAN_ALL, SCAN_EXACT, SCAN_DATE, SCAN_NUMBER, SCAN_CONTAINS,
-	SCAN_SUFFIX, SCAN_ABOVE, SCAN_COMPOSITE, SCAN_NEAR
+	SCAN_SUFFIX, SCAN_ABOVE, SCAN_COMPOSITE, SCAN_NEAR, SCAN_TERMS
 };
 
 static int
@@ -327,6 +331,15 @@ scan_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 		if (!scan_composite(sn, v, vlen))
 			return 0;
 		break;
+	case SCAN_TERMS: {	/* token value: code NUL system */
+		const unsigned char *nul = memchr(v, 0, vlen);
+
+		if (nul == NULL || !term_contains(sn->sn_terms,
+		    (const char *)v, (size_t)(nul - v), (const char *)nul + 1,
+		    vlen - (size_t)(nul - v) - 1))
+			return 0;
+		break;
+	}
 	case SCAN_NEAR:	/* sn_dlo, sn_dhi: the point; sn_v: km */
 		if (vlen != 16 || search_km(sn->sn_dlo, sn->sn_dhi,
 		    index_get_double(v), index_get_double(v + 8)) > sn->sn_v)
@@ -674,6 +687,69 @@ search_near(struct search_ctx *sc, const struct search_param *sp, char *v,
 	return search_scan(sc, k, sn);
 }
 
+/*
+ * Token :in (a ValueSet's codes), :below and :above (system|code and
+ * what it subsumes, or what subsumes it), from the terminology stored
+ * on the server (term.h).  A short explicit code list is looked up key
+ * by key (a code indexed without a system matches too: a FHIR `code`
+ * element has its system through its binding); a set naming whole code
+ * systems is tested against every posting of the parameter.
+ */
+static int
+search_token_terms(struct search_ctx *sc, const struct search_param *sp,
+    char *v, struct buf *k, struct scan *sn)
+{
+	struct term_set	 ts;
+	const char	*mod = sp->sp_modifier;
+	char		*bar, *p;
+	size_t		 i;
+	int		 rc, pass;
+
+	if (strcmp(mod, "in") == 0) {
+		search_unescape(v);
+		rc = term_valueset(sc->sc_t, sc->sc_tb, v, &ts, sc->sc_err,
+		    sc->sc_errsz);
+	} else {
+		if ((bar = search_find(v, '|')) == NULL || bar == v ||
+		    bar[1] == '\0')
+			return search_fail(sc, ":%s on %s takes system|code",
+			    mod, sp->sp_p.code);
+		*bar = '\0';
+		search_unescape(v);
+		search_unescape(bar + 1);
+		rc = term_subsumption(sc->sc_t, sc->sc_tb, v, bar + 1,
+		    strcmp(mod, "below") == 0, &ts, sc->sc_err, sc->sc_errsz);
+	}
+	if (rc)
+		return rc;
+	if (sc->sc_plan != NULL)
+		buf_printf(sc->sc_plan, "%s:%s: %zu codes, %zu whole systems\n",
+		    sp->sp_p.code, mod, ts.ts_npairs, ts.ts_nsystems);
+	if (ts.ts_nsystems > 0 || ts.ts_npairs > 64) {
+		search_key(k, sp, 'T');
+		sn->sn_kind = SCAN_TERMS;
+		sn->sn_skip = k->len;
+		sn->sn_terms = &ts;
+		rc = search_scan(sc, k, sn);
+	} else {
+		for (i = 0; rc == EMBER_OK && i < ts.ts_npairs; i++) {
+			p = ts.ts_pairs[i];
+			for (pass = 0; rc == EMBER_OK && pass < 2; pass++) {
+				search_key(k, sp, 'T');
+				buf_puts(k, p);
+				buf_putc(k, 0);
+				if (pass == 0)
+					buf_puts(k, p + strlen(p) + 1);
+				else if (p[strlen(p) + 1] == '\0')
+					break;	/* the same key again */
+				rc = search_scan_exact(sc, k, sn);
+			}
+		}
+	}
+	term_set_free(&ts);
+	return rc;
+}
+
 /* One value of a non-chained parameter into out. */
 static int
 search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
@@ -723,6 +799,11 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 		break;
 
 	case TABLES_PARAM_TOKEN:
+		if (strcmp(mod, "in") == 0 || strcmp(mod, "above") == 0 ||
+		    strcmp(mod, "below") == 0) {
+			rc = search_token_terms(sc, sp, v, &k, &sn);
+			break;
+		}
 		if (*mod && strcmp(mod, "text") && strcmp(mod, "not")) {
 			rc = search_fail(sc, "modifier :%s is not supported on "
 			    "token parameter %s", mod, sp->sp_p.code);
@@ -1147,6 +1228,253 @@ search_param(struct search_ctx *sc, const char *type, size_t tlen,
 	return EMBER_OK;
 }
 
+/* ---- _list, _text, _content -------------------------------------------- */
+
+static int
+search_is_words(const char *code)
+{
+	return strcmp(code, "_text") == 0 || strcmp(code, "_content") == 0;
+}
+
+/*
+ * _list=id (or List/id): the resources of `type` a stored List names in
+ * entry.item (entries flagged deleted left out).  Functional lists
+ * ($current-allergies...) are not kept by Ember.
+ */
+static int
+search_list(struct search_ctx *sc, const char *type, size_t tlen,
+    const struct search_param *sp, char *value, struct search_set *out)
+{
+	struct store_row	 row;
+	const cJSON		*e, *del;
+	cJSON			*list;
+	const char		*ref, *slash, *id, *h;
+	char			*v, *next;
+	size_t			 idlen;
+	int			 rc = EMBER_OK;
+
+	if (sp->sp_modifier[0])
+		return search_fail(sc, "modifier :%s is not valid on _list",
+		    sp->sp_modifier);
+	for (v = value; rc == EMBER_OK && v; v = next) {
+		if ((next = search_find(v, ',')) != NULL)
+			*next++ = '\0';
+		search_unescape(v);
+		if (strncmp(v, "List/", 5) == 0)
+			v += 5;
+		if (*v == '$')
+			return search_fail(sc, "functional list %s is not "
+			    "supported: Ember keeps none", v);
+		if (!rest_valid_id(v, strlen(v)))
+			return search_fail(sc, "_list takes a List id, not "
+			    "\"%s\"", v);
+		rc = store_current(sc->sc_t, "List", 4, v, strlen(v), &row);
+		if (rc == EMBER_ENOTFOUND || (rc == EMBER_OK && row.sr_deleted)) {
+			rc = EMBER_OK;
+			continue;
+		}
+		if (rc || (rc = term_current_tree(sc->sc_t, row.sr_rid, &list)))
+			break;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(list,
+		    "entry")) {
+			del = cJSON_GetObjectItemCaseSensitive(e, "deleted");
+			ref = json_string(cJSON_GetObjectItemCaseSensitive(e,
+			    "item"), "reference");
+			if (cJSON_IsTrue(del) || ref == NULL)
+				continue;
+			/* [base/]Type/id[/_history/v]: find Type/id. */
+			if ((h = strstr(ref, "/_history/")) == NULL)
+				h = ref + strlen(ref);
+			for (id = h; id > ref && id[-1] != '/'; id--)
+				;
+			if (id == ref)
+				continue;
+			idlen = (size_t)(h - id);
+			for (slash = id - 1; slash > ref && slash[-1] != '/';
+			    slash--)
+				;
+			if ((size_t)(id - 1 - slash) != tlen ||
+			    memcmp(slash, type, tlen) != 0)
+				continue;
+			rc = store_current(sc->sc_t, type, tlen, id, idlen,
+			    &row);
+			if (rc == EMBER_ENOTFOUND) {
+				rc = EMBER_OK;
+				continue;
+			}
+			if (rc)
+				break;
+			if (!row.sr_deleted && (rc = set_add(out, row.sr_rid)))
+				break;
+		}
+		cJSON_Delete(list);
+	}
+	set_normalize(out);
+	return rc;
+}
+
+/*
+ * The words of s, folded (index_fold), each followed by NUL.  A word is
+ * a run of ASCII letters and digits and of non-ASCII bytes; in XHTML,
+ * markup and character references separate words.
+ */
+static int
+search_words_of(struct buf *w, const char *s, int xhtml)
+{
+	const unsigned char	*p = (const unsigned char *)s, *start;
+
+	while (*p) {
+		if (xhtml && (*p == '<' || *p == '&')) {
+			int close = *p == '<' ? '>' : ';';
+
+			while (*p && *p != close)
+				p++;
+			if (*p)
+				p++;
+			continue;
+		}
+		if (!isalnum(*p) && *p < 0x80) {
+			p++;
+			continue;
+		}
+		for (start = p; *p && (isalnum(*p) || *p >= 0x80); p++)
+			;
+		index_fold(w, (const char *)start, (size_t)(p - start));
+		buf_putc(w, 0);
+	}
+	return buf_error(w);
+}
+
+/* Every string in j (_content), the narrative's markup set aside. */
+static int
+search_words_tree(struct buf *w, const cJSON *j, int depth)
+{
+	const cJSON	*c;
+	int		 rc;
+
+	if (cJSON_IsString(j))
+		return search_words_of(w, j->valuestring, j->string != NULL &&
+		    strcmp(j->string, "div") == 0);
+	if (depth > 64)
+		return EMBER_OK;
+	cJSON_ArrayForEach(c, j)
+		if ((rc = search_words_tree(w, c, depth + 1)))
+			return rc;
+	return EMBER_OK;
+}
+
+/* Whether every query word (NUL-separated, folded) starts a word. */
+static int
+search_words_match(const struct buf *words, const char *q, size_t qlen)
+{
+	const char	*w, *end = words->data + words->len;
+	size_t		 n;
+
+	for (; qlen > 0; qlen -= n + 1, q += n + 1) {
+		n = strlen(q);
+		for (w = words->data; w && w < end; w += strlen(w) + 1)
+			if (strncmp(w, q, n) == 0)
+				break;
+		if (w == NULL || w >= end)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * _text (the narrative) and _content (every string of the resource):
+ * keep in set the resources matching a value.  A value is words, all
+ * of which must start a word of the resource, folded as strings are;
+ * commas separate alternatives.  Evaluated by reading each candidate,
+ * not from postings: search_eval() applies it to the other criteria's
+ * result.
+ */
+static int
+search_words(struct search_ctx *sc, const struct search_param *sp,
+    char *value, struct search_set *set)
+{
+	struct buf	 alts = BUF_INIT, words = BUF_INIT;
+	cJSON		*res;
+	const char	*a, *aend, *div;
+	char		*v, *next;
+	size_t		 i, k = 0, alen;
+	int		 rc = EMBER_OK, text = strcmp(sp->sp_p.code, "_text") == 0;
+	int		 hit;
+
+	if (sp->sp_modifier[0])
+		return search_fail(sc, "modifier :%s is not valid on %s",
+		    sp->sp_modifier, sp->sp_p.code);
+	/* alts: each alternative's words, NUL after each, and one more
+	 * NUL after the alternative. */
+	for (v = value; v; v = next) {
+		if ((next = search_find(v, ',')) != NULL)
+			*next++ = '\0';
+		search_unescape(v);
+		alen = alts.len;
+		if ((rc = search_words_of(&alts, v, 0)))
+			goto done;
+		if (alts.len == alen) {
+			rc = search_fail(sc, "%s needs at least one word",
+			    sp->sp_p.code);
+			goto done;
+		}
+		buf_putc(&alts, 0);
+	}
+	if ((rc = buf_error(&alts)))
+		goto done;
+	for (i = 0; i < set->ss_n; i++) {
+		rc = term_current_tree(sc->sc_t, set->ss_ids[i], &res);
+		if (rc == EMBER_ENOTFOUND) {
+			rc = EMBER_OK;
+			continue;
+		}
+		if (rc)
+			goto done;
+		buf_reset(&words);
+		div = json_string(cJSON_GetObjectItemCaseSensitive(res,
+		    "text"), "div");
+		if (text)
+			rc = search_words_of(&words, div ? div : "", 1);
+		else
+			rc = search_words_tree(&words, res, 0);
+		cJSON_Delete(res);
+		if (rc)
+			goto done;
+		hit = 0;
+		for (a = alts.data, aend = alts.data + alts.len; !hit &&
+		    a < aend; a += alen + 1) {
+			/* One alternative runs to its empty word. */
+			for (alen = 0; a[alen] != '\0'; alen += strlen(a + alen) + 1)
+				;
+			hit = search_words_match(&words, a, alen);
+		}
+		if (hit)
+			set->ss_ids[k++] = set->ss_ids[i];
+	}
+	set->ss_n = k;
+	if (sc->sc_plan != NULL)
+		buf_printf(sc->sc_plan, "%s: read %zu candidates, %zu match\n",
+		    sp->sp_p.code, i, k);
+done:
+	buf_free(&alts);
+	buf_free(&words);
+	return rc;
+}
+
+int
+search_param_supported(const struct tables *tb, const struct tables_param *p)
+{
+	if (strcmp(p->code, "_list") == 0 || search_is_words(p->code))
+		return 1;
+	if (p->flags & TABLES_PARAM_NOPATH)
+		return 0;
+	if (p->type == TABLES_PARAM_SPECIAL)
+		return strcmp(p->code, "near") == 0;
+	if (p->type == TABLES_PARAM_COMPOSITE)
+		return index_composite_supported(tb, p);
+	return 1;
+}
+
 /*
  * One criterion: name (with modifier, chain or _has) and its value (a
  * comma-separated OR list) into out.
@@ -1183,7 +1511,17 @@ search_criterion(struct search_ctx *sc, const char *type, size_t tlen,
 		rc = search_chain(sc, &sp, dot + 1, value, out);
 		goto done;
 	}
-	if (sp.sp_p.flags & TABLES_PARAM_NOPATH) {
+	if (strcmp(sp.sp_p.code, "_list") == 0) {
+		rc = search_list(sc, type, tlen, &sp, value, out);
+		goto done;
+	}
+	if (search_is_words(sp.sp_p.code)) {
+		if ((rc = search_all(sc, type, tlen, &all)) == EMBER_OK &&
+		    (rc = search_words(sc, &sp, value, &all)) == EMBER_OK)
+			rc = set_union(out, &all);
+		goto done;
+	}
+	if (!search_param_supported(sc->sc_tb, &sp.sp_p)) {
 		rc = search_fail(sc, "parameter %s cannot be searched yet",
 		    sp.sp_p.code);
 		goto done;
@@ -1205,11 +1543,17 @@ search_criterion(struct search_ctx *sc, const char *type, size_t tlen,
 		}
 		goto done;
 	}
-	if (strcmp(sp.sp_modifier, "not") == 0) {
-		/* token :not: every resource but those matching. */
+	if (strcmp(sp.sp_modifier, "not") == 0 ||
+	    (strcmp(sp.sp_modifier, "not-in") == 0 &&
+	    sp.sp_p.type == TABLES_PARAM_TOKEN)) {
+		/* token :not and :not-in: every resource but those that
+		 * match without the modifier, or with :in. */
 		struct search_set match = { NULL, 0, 0 };
 
-		sp.sp_modifier[0] = '\0';
+		if (strcmp(sp.sp_modifier, "not-in") == 0)
+			strcpy(sp.sp_modifier, "in");
+		else
+			sp.sp_modifier[0] = '\0';
 		for (v = value; rc == EMBER_OK && v; v = next) {
 			if ((next = search_find(v, ',')) != NULL)
 				*next++ = '\0';
@@ -1257,6 +1601,24 @@ search_is_result_param(const char *name)
 	return 0;
 }
 
+/*
+ * Lenient handling (search.html): an unknown parameter is ignored, and
+ * said in the warnings; SEARCH_IGNORED tells the caller to go on.
+ * Under strict handling, or for any other failure, rc is returned.
+ */
+static int
+search_lenient(struct search_ctx *sc, int rc)
+{
+	if (rc != EMBER_EINVAL || sc->sc_strict ||
+	    strncmp(sc->sc_err, "unknown search parameter", 24) != 0)
+		return rc;
+	if (sc->sc_warn != NULL) {
+		buf_puts(sc->sc_warn, sc->sc_err);
+		buf_putc(sc->sc_warn, '\n');
+	}
+	return SEARCH_IGNORED;
+}
+
 int
 search_eval(struct store_txn *t, const struct tables *tb, const char *type,
     size_t type_len, const char *query, size_t len, int strict,
@@ -1266,7 +1628,9 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	struct search_ctx	 sc;
 	struct search_set	 acc = { NULL, 0, 0 }, one = { NULL, 0, 0 };
 	struct http_param	 hp;
+	struct buf		 deferred = BUF_INIT;
 	const char		*p = query, *end = query + len;
+	char			*d;
 	char			 name[256], *value = NULL;
 	size_t			 n;
 	int			 rc = EMBER_OK, any = 0, nparams = 0;
@@ -1297,15 +1661,19 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 		}
 		if (search_is_result_param(name))
 			continue;
+		if (strncmp(name, "_text", 5) == 0 || strncmp(name, "_content",
+		    8) == 0) {
+			/* Read resources: after the postings narrowed them. */
+			buf_puts(&deferred, name);
+			buf_putc(&deferred, 0);
+			buf_puts(&deferred, value);
+			buf_putc(&deferred, 0);
+			rc = buf_error(&deferred);
+			continue;
+		}
 		one.ss_n = 0;
 		rc = search_criterion(&sc, type, type_len, name, value, &one);
-		if (rc == EMBER_EINVAL && !strict &&
-		    strncmp(err, "unknown search parameter", 24) == 0) {
-			/* Lenient: an unknown parameter is ignored, and said. */
-			if (warnings != NULL) {
-				buf_puts(warnings, err);
-				buf_putc(warnings, '\n');
-			}
+		if ((rc = search_lenient(&sc, rc)) == SEARCH_IGNORED) {
 			rc = EMBER_OK;
 			continue;
 		}
@@ -1327,6 +1695,25 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 			buf_printf(plan, "%.*s: no criteria: all %zu current\n",
 			    (int)type_len, type, acc.ss_n);
 	}
+	for (d = deferred.data; rc == EMBER_OK && d != NULL &&
+	    d < deferred.data + deferred.len; d += strlen(d) + 1) {
+		struct search_param sp;
+
+		n = strlen(d);
+		rc = search_param(&sc, type, type_len, d, n, &sp);
+		if (rc == EMBER_ENOTFOUND)
+			rc = search_fail(&sc, "unknown search parameter \"%s\" "
+			    "for %.*s", d, (int)type_len, type);
+		d += n + 1;
+		if (rc == EMBER_OK)
+			rc = search_is_words(sp.sp_p.code) ? search_words(&sc,
+			    &sp, d, &acc) : search_fail(&sc, "unknown search "
+			    "parameter \"%s\" for %.*s", sp.sp_p.code,
+			    (int)type_len, type);
+		if ((rc = search_lenient(&sc, rc)) == SEARCH_IGNORED)
+			rc = EMBER_OK;
+	}
+	buf_free(&deferred);
 	free(value);
 	search_set_free(&one);
 	if (rc) {

@@ -45,6 +45,17 @@ int search_eval(struct store_txn *t, const struct tables *tb,
     int strict, struct search_set *out, struct buf *warnings,
     struct buf *plan, char *err, size_t errsz);
 
+struct tables_param;
+
+/*
+ * Whether search_eval() evaluates parameter p: every parameter with a
+ * path, except special ones other than near and composites index.c
+ * does not index; and _list, _text and _content, which read stored
+ * resources.  The CapabilityStatement claims exactly these.
+ */
+int search_param_supported(const struct tables *tb,
+    const struct tables_param *p);
+
 /* GET [type]?, POST [type]/_search, GET [base]?_type=: a searchset. */
 int search_handle(struct rest_ctx *cx);
 

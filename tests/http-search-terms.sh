@@ -1,0 +1,132 @@
+#!/bin/bash
+# http-search-terms.sh: the search features that read stored resources
+# rather than postings alone, through lighttpd and ember.fcgi, each row
+# an exact result set: token :in and :not-in against ValueSets stored on
+# the server (concepts, filters, whole systems, excludes, expansions,
+# value sets importing others), :below and :above against a stored
+# CodeSystem's hierarchy, _list, _text and _content, and the errors
+# when the terminology is not there.
+. "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
+NO_EXAMPLES=1 start_server "debug_plan = on"
+CT='Content-Type: application/fhir+json'
+put() { req PUT "/$1" -H "$CT" --data-binary "$2"; [ "$STATUS" = 201 ] || diag "seed $1: $STATUS $(cat "$BODY")"; }
+
+# A code system with a hierarchy: animal > mammal > (dog, cat), bird.
+C=http://ember.test/cs/animal
+put CodeSystem/animal '{"resourceType":"CodeSystem","id":"animal","url":"'$C'","status":"active","content":"complete","concept":[{"code":"animal","concept":[{"code":"mammal","concept":[{"code":"dog"},{"code":"cat"}]},{"code":"bird"}]},{"code":"plant"}]}'
+put ValueSet/pets '{"resourceType":"ValueSet","id":"pets","url":"http://ember.test/vs/pets","status":"active","compose":{"include":[{"system":"'$C'","concept":[{"code":"dog"},{"code":"cat"}]}]}}'
+put ValueSet/mammals '{"resourceType":"ValueSet","id":"mammals","url":"http://ember.test/vs/mammals","status":"active","compose":{"include":[{"system":"'$C'","filter":[{"property":"concept","op":"is-a","value":"mammal"}]}]}}'
+put ValueSet/no-cats '{"resourceType":"ValueSet","id":"no-cats","url":"http://ember.test/vs/no-cats","status":"active","compose":{"include":[{"system":"'$C'"}],"exclude":[{"system":"'$C'","concept":[{"code":"cat"}]}]}}'
+put ValueSet/loinc '{"resourceType":"ValueSet","id":"loinc","url":"http://ember.test/vs/loinc","status":"active","compose":{"include":[{"system":"http://loinc.org"}],"exclude":[{"system":"http://loinc.org","concept":[{"code":"9-9"}]}]}}'
+put ValueSet/expanded '{"resourceType":"ValueSet","id":"expanded","url":"http://ember.test/vs/expanded","status":"active","expansion":{"timestamp":"2024-01-01","contains":[{"system":"'$C'","code":"bird"},{"system":"http://loinc.org","code":"1-1"}]}}'
+put ValueSet/both '{"resourceType":"ValueSet","id":"both","url":"http://ember.test/vs/both","version":"2","status":"active","compose":{"include":[{"valueSet":["http://ember.test/vs/pets","http://ember.test/vs/expanded"]}]}}'
+put ValueSet/loop '{"resourceType":"ValueSet","id":"loop","url":"http://ember.test/vs/loop","status":"active","compose":{"include":[{"valueSet":["http://ember.test/vs/loop"]}]}}'
+put ValueSet/odd '{"resourceType":"ValueSet","id":"odd","url":"http://ember.test/vs/odd","status":"active","compose":{"include":[{"system":"'$C'","filter":[{"property":"concept","op":"regex","value":"d.*"}]}]}}'
+
+obs() {	# obs ID SYSTEM CODE [extra JSON members]
+	put "Observation/$1" '{"resourceType":"Observation","id":"'$1'","status":"final","code":{"coding":[{"system":"'$2'","code":"'$3'"}]}'"${4:+,$4}"'}'
+}
+obs dog $C dog '"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">A <b>brown</b> Dóg, seen at the Zoo&amp;Park</div>"}'
+obs cat $C cat '"note":[{"text":"Sleeps all afternoon"}]'
+obs bird $C bird '"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">bird watching</div>"}'
+obs plant $C plant
+obs mammal $C mammal
+obs l1 http://loinc.org 1-1 '"note":[{"text":"brown sugar"}]'
+obs l9 http://loinc.org 9-9
+put Observation/bare '{"resourceType":"Observation","id":"bare","status":"final","code":{"text":"no coding"}}'
+put List/l '{"resourceType":"List","id":"l","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/dog"}},{"item":{"reference":"http://elsewhere.example/fhir/Observation/cat"}},{"item":{"reference":"Observation/bird/_history/1"}},{"item":{"reference":"Observation/plant"},"deleted":true},{"item":{"reference":"Patient/x"}},{"item":{"reference":"Observation/gone"}}]}'
+put List/m '{"resourceType":"List","id":"m","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/l1"}}]}'
+
+VS=http://ember.test/vs
+# query <TAB> the matches, sorted, space-separated ("-" for none)
+while IFS=$'\t' read -r q want; do
+	[ -z "$q" ] && continue
+	req GET "/$q"
+	got=$(jqb '[.entry[]? | select(.search.mode == "match") | .resource.id] | sort | join(" ")')
+	[ -z "$got" ] && got=-
+	is "$STATUS $got" "200 $want" "$q"
+done <<TABLE
+Observation?code:in=$VS/pets	cat dog
+Observation?code:in=ValueSet/pets	cat dog
+Observation?code:in=$VS/mammals	cat dog mammal
+Observation?code:in=$VS/no-cats	bird dog mammal plant
+Observation?code:in=$VS/loinc	l1
+Observation?code:in=$VS/expanded	bird l1
+Observation?code:in=$VS/both	bird cat dog l1
+Observation?code:in=$VS/both|2	bird cat dog l1
+Observation?code:in=$VS/pets,$VS/expanded	bird cat dog l1
+Observation?code:not-in=$VS/mammals	bare bird l1 l9 plant
+Observation?code:not-in=$VS/loinc	bare bird cat dog l9 mammal plant
+Observation?code:below=$C|mammal	cat dog mammal
+Observation?code:below=$C|animal	bird cat dog mammal
+Observation?code:below=$C|dog	dog
+Observation?code:above=$C|dog	dog mammal
+Observation?code:above=$C|bird	bird
+Observation?code:in=$VS/pets&code:below=$C|mammal	cat dog
+Observation?_list=l	bird cat dog
+Observation?_list=List/l,m	bird cat dog l1
+Observation?_list=nosuchlist	-
+Patient?_list=l	-
+Observation?_text=brown	dog
+Observation?_text=BROWN+dog	dog
+Observation?_text=dog	dog
+Observation?_text=zoo+park	dog
+Observation?_text=amp	-
+Observation?_text=sugar	-
+Observation?_text=watch	bird
+Observation?_text=brown+cat	-
+Observation?_text=brown,watching	bird dog
+Observation?_content=brown	dog l1
+Observation?_content=afternoon	cat
+Observation?_content=sleeps+afternoon	cat
+Observation?_content=sugar	l1
+Observation?_content=mammal	mammal
+Observation?_content=coding	bare
+Observation?_content=brown&code=1-1	l1
+Observation?code:in=$VS/pets&_text=brown	dog
+TABLE
+
+# Errors: a clear 400 OperationOutcome naming what is missing.
+while IFS=$'\t' read -r q want; do
+	req GET "/$q"
+	is "$STATUS $(jqb '.issue[0].diagnostics' | grep -o "$want")" "400 $want" "$q: 400"
+done <<TABLE
+Observation?code:in=$VS/none	no ValueSet on this server is
+Observation?code:in=ValueSet/none	no ValueSet on this server is
+Observation?code:in=$VS/both|1	no ValueSet on this server is
+Observation?code:in=$VS/loop	too deep
+Observation?code:in=$VS/odd	filter op not supported: regex
+Observation?code:below=http://nowhere.example/cs|x	no CodeSystem on this server defines
+Observation?code:below=$C|fish	code fish is not in CodeSystem
+Observation?code:below=dog	takes system|code
+Observation?_list=\$current-allergies	functional list
+Observation?_text=%20	needs at least one word
+Observation?_text:exact=dog	not valid on _text
+TABLE
+
+# The plan shows how :in and _content were evaluated.
+req GET "/Observation?code:in=$VS/mammals&_content=dog&_debug=true"
+is "$(jqb '[.entry[] | select(.search.mode == "outcome") | .resource.issue[].diagnostics] | join("\n")' | grep -Ec 'code:in: 3 codes, 0 whole systems|_content: read 3 candidates, 1 match')" 2 \
+    "_debug: the ValueSet's codes and the candidates read"
+
+# The CapabilityStatement claims what works.
+req GET /metadata
+is "$(jqb '.rest[0].resource[] | select(.type == "Observation") | [.searchParam[].name | select(. == "_list" or . == "_text" or . == "_content" or . == "_filter")] | sort | join(" ")')" \
+    "_content _list _text" "metadata claims _list, _text and _content, not _filter"
+
+# The terminology is read at search time: a changed ValueSet changes the
+# matches at once, a deleted one is an error.
+req PUT /ValueSet/pets -H "$CT" --data-binary '{"resourceType":"ValueSet","id":"pets","url":"http://ember.test/vs/pets","status":"active","compose":{"include":[{"system":"'$C'","concept":[{"code":"bird"}]}]}}'
+req GET "/Observation?code:in=$VS/pets"
+is "$STATUS $(jqb '[.entry[].resource.id] | sort | join(" ")')" "200 bird" "an updated ValueSet applies at once"
+req DELETE /ValueSet/pets
+req GET "/Observation?code:in=$VS/pets"
+is "$STATUS" 400 "a deleted ValueSet is not there"
+
+# Conditional operations use the same criteria strictly.
+req DELETE "/Observation?code:below=$C|mammal"
+is "$STATUS" 200 "conditional delete by :below"
+req GET "/Observation?code:below=$C|animal"
+is "$(jqb '[.entry[].resource.id] | join(" ")')" bird "the three mammals went, the bird stayed"
+
+finish
