@@ -109,14 +109,42 @@ set_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sort and drop duplicates. */
+/*
+ * Sort and drop duplicates.  Sets from one posting key come sorted;
+ * large ones from ranges (dates in date order) are sorted through a
+ * bitmap of the dense rids when it is small beside the set, which is
+ * several times faster than qsort on the sets of a date range.
+ */
 static void
 set_normalize(struct search_set *s)
 {
-	size_t i, k = 0;
+	uint64_t	*bm, max = 0, w;
+	size_t		 i, k = 0, words;
+	int		 sorted = 1;
 
 	if (s->ss_n < 2)
 		return;
+	for (i = 0; i < s->ss_n; i++) {
+		if (i > 0 && s->ss_ids[i] <= s->ss_ids[i - 1])
+			sorted = 0;
+		if (s->ss_ids[i] > max)
+			max = s->ss_ids[i];
+	}
+	if (sorted)
+		return;
+	words = (size_t)(max / 64) + 1;
+	if (max / 64 < (uint64_t)s->ss_n * 4 &&
+	    (bm = calloc(words, sizeof(*bm))) != NULL) {
+		for (i = 0; i < s->ss_n; i++)
+			bm[s->ss_ids[i] / 64] |= (uint64_t)1 << (s->ss_ids[i] % 64);
+		for (i = 0; i < words; i++)
+			for (w = bm[i]; w; w &= w - 1)
+				s->ss_ids[k++] = (uint64_t)i * 64 +
+				    (uint64_t)__builtin_ctzll(w);
+		free(bm);
+		s->ss_n = k;
+		return;
+	}
 	qsort(s->ss_ids, s->ss_n, sizeof(*s->ss_ids), set_cmp);
 	for (i = 0; i < s->ss_n; i++)
 		if (k == 0 || s->ss_ids[k - 1] != s->ss_ids[i])
@@ -183,6 +211,9 @@ struct scan {
 	int			 sn_prefix;	/* enum search_prefix */
 	size_t			 sn_exact_len;	/* exact match: key length */
 	int64_t			 sn_lo, sn_hi;	/* date range */
+	int			 sn_and;	/* a second date test: */
+	int			 sn_prefix2;	/* ANDed, same posting */
+	int64_t			 sn_lo2, sn_hi2;
 	double			 sn_dlo, sn_dhi, sn_v;	/* number */
 	const char		*sn_needle;	/* :contains */
 	size_t			 sn_needle_len;
@@ -302,7 +333,9 @@ scan_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 	case SCAN_DATE:
 		if (vlen != 16 || !search_date_match(sn->sn_prefix,
 		    index_get_i64(v), index_get_i64(v + 8), sn->sn_lo,
-		    sn->sn_hi))
+		    sn->sn_hi) || (sn->sn_and && !search_date_match(
+		    sn->sn_prefix2, index_get_i64(v), index_get_i64(v + 8),
+		    sn->sn_lo2, sn->sn_hi2)))
 			return 0;
 		break;
 	case SCAN_NUMBER:
@@ -360,52 +393,68 @@ search_scan(struct search_ctx *sc, const struct buf *key, struct scan *sn)
 }
 
 /*
- * Date postings sort by their low end: where the prefix bounds the low
- * end, scan only that stretch (eq and le: low <= search high; lt and
- * eb: low < search low; eq: low >= search low; sa: low > search high).
- * The filter still decides each posting.
+ * Date postings sort by their low end: where a prefix bounds the low
+ * end, narrow [*start, *stop] to that stretch (eq and le: low <= search
+ * high; lt and eb: low < search low; eq: low >= search low; sa: low >
+ * search high).  The filter still decides each posting.
  */
+static void
+search_date_bounds(int prefix, int64_t slo, int64_t shi, int64_t *start,
+    int64_t *stop)
+{
+	int64_t from = INT64_MIN, to = INT64_MAX;
+
+	switch (prefix) {
+	case PFX_EQ:
+		from = slo;
+		to = shi;
+		break;
+	case PFX_LE:
+	case PFX_AP:
+		to = shi;
+		break;
+	case PFX_LT:
+	case PFX_EB:
+		to = slo == INT64_MIN ? INT64_MIN : slo - 1;
+		break;
+	case PFX_SA:
+		from = shi == INT64_MAX ? INT64_MAX : shi + 1;
+		break;
+	default:
+		break;
+	}
+	if (from > *start)
+		*start = from;
+	if (to < *stop)
+		*stop = to;
+}
+
+/* Scan the date postings of key within the bounds of its test(s). */
 static int
 search_scan_dates(struct search_ctx *sc, const struct buf *key,
     struct scan *sn)
 {
 	struct buf	lo = BUF_INIT, hi = BUF_INIT;
-	int		rc, from = 0, to = 0;
-	int64_t		start = 0, stop = 0;
+	int		rc, from, to;
+	int64_t		start = INT64_MIN, stop = INT64_MAX;
 
-	switch (sn->sn_prefix) {
-	case PFX_EQ:
-		from = to = 1;
-		start = sn->sn_lo;
-		stop = sn->sn_hi;
-		break;
-	case PFX_LE:
-	case PFX_AP:
-		to = 1;
-		stop = sn->sn_hi;
-		break;
-	case PFX_LT:
-	case PFX_EB:
-		to = 1;
-		stop = sn->sn_lo - 1;
-		break;
-	case PFX_SA:
-		from = 1;
-		start = sn->sn_hi == INT64_MAX ? INT64_MAX : sn->sn_hi + 1;
-		break;
-	default:
+	search_date_bounds(sn->sn_prefix, sn->sn_lo, sn->sn_hi, &start, &stop);
+	if (sn->sn_and)
+		search_date_bounds(sn->sn_prefix2, sn->sn_lo2, sn->sn_hi2,
+		    &start, &stop);
+	if (start > stop)
+		return EMBER_OK;	/* no posting can match */
+	from = start != INT64_MIN;
+	to = stop != INT64_MAX;
+	if (!from && !to)
 		return search_scan(sc, key, sn);
-	}
 	buf_append(&lo, key->data, key->len);
 	if (from)
 		index_put_i64(&lo, start);
 	buf_append(&hi, key->data, key->len);
-	if (to) {
-		if (stop == INT64_MAX)
-			buf_append(&hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
-		else
-			index_put_i64(&hi, stop + 1);
-	} else
+	if (to)
+		index_put_i64(&hi, stop + 1);
+	else
 		buf_append(&hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
 	if ((rc = buf_error(&lo)) == EMBER_OK && (rc = buf_error(&hi)) ==
 	    EMBER_OK)
@@ -505,6 +554,7 @@ struct search_param {
 	const char		*sp_type;	/* resource type name */
 	size_t			 sp_type_len;
 	char			 sp_modifier[72];
+	const char		*sp_also;	/* date: a second value ANDed */
 };
 
 /* The posting prefix of a parameter plus a tag byte. */
@@ -931,6 +981,17 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 			    sp->sp_p.code);
 			break;
 		}
+		if (sp->sp_also != NULL) {
+			pv = sp->sp_also;
+			sn.sn_and = 1;
+			sn.sn_prefix2 = search_prefix(&pv);
+			if (date_parse_fhir(pv, strlen(pv), &sn.sn_lo2,
+			    &sn.sn_hi2, NULL)) {
+				rc = search_fail(sc, "\"%s\" is not a date for "
+				    "%s", sp->sp_also, sp->sp_p.code);
+				break;
+			}
+		}
 		search_key(&k, sp, 'd');
 		sn.sn_kind = SCAN_DATE;
 		sn.sn_skip = k.len;
@@ -1137,6 +1198,23 @@ search_chain(struct search_ctx *sc, const struct search_param *sp,
 	return rc;
 }
 
+/* An id named by a reference posting (borrowed from the map). */
+struct has_id {
+	const char	*hi_id;
+	size_t		 hi_len;
+};
+
+static int
+has_id_cmp(const void *a, const void *b)
+{
+	const struct has_id	*x = a, *y = b;
+	int			 c = memcmp(x->hi_id, y->hi_id,
+				    x->hi_len < y->hi_len ? x->hi_len :
+				    y->hi_len);
+
+	return c ? c : (x->hi_len > y->hi_len) - (x->hi_len < y->hi_len);
+}
+
 /*
  * _has:Type:param:criterion=value — resources of `type` that a Type
  * resource matching criterion references through param.
@@ -1151,8 +1229,10 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	const unsigned char	*p;
 	const void		*owned;
 	char			 rtype[65], rparam[65];
+	const unsigned char	*k0;
 	const char		*c1, *c2;
-	size_t			 i, len, n, plen;
+	struct has_id		*ids = NULL, *grown;
+	size_t			 i, len, n, plen, nids = 0, capids = 0;
 	int			 rc;
 
 	if ((c1 = strchr(spec, ':')) == NULL ||
@@ -1171,6 +1251,7 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	buf_append(&k, type, tlen);
 	buf_putc(&k, '/');
 	plen = k.len;
+	k0 = (const unsigned char *)k.data;
 	for (i = 0; i < inner.ss_n; i++) {
 		rc = store_postings_owned(sc->sc_t, inner.ss_ids[i], &owned,
 		    &len);
@@ -1182,21 +1263,43 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 			n = ((size_t)p[0] << 8) | p[1];
 			if (n > len - 2)
 				break;
-			if (n <= plen || memcmp(p + 2, k.data, plen) != 0)
+			/* The parameter prefix first: most keys differ. */
+			if (n <= plen || p[2] != k0[0] || p[3] != k0[1] ||
+			    p[4] != k0[2] || p[5] != k0[3] ||
+			    memcmp(p + 2, k0, plen) != 0)
 				continue;
-			rc = store_current(sc->sc_t, type, tlen,
-			    (const char *)p + 2 + plen, n - plen, &row);
-			if (rc == EMBER_ENOTFOUND)
-				continue;
-			if (rc)
-				goto done;
-			if (!row.sr_deleted && (rc = set_add(out, row.sr_rid)))
-				goto done;
+			if (nids == capids) {
+				capids = capids ? capids * 2 : 64;
+				if ((grown = realloc(ids, capids *
+				    sizeof(*ids))) == NULL) {
+					rc = EMBER_ENOMEM;
+					goto done;
+				}
+				ids = grown;
+			}
+			ids[nids].hi_id = (const char *)p + 2 + plen;
+			ids[nids++].hi_len = n - plen;
 		}
+	}
+	/* Many matches name the same resource: look each up once. */
+	if (nids > 1)
+		qsort(ids, nids, sizeof(*ids), has_id_cmp);
+	for (i = 0; i < nids; i++) {
+		if (i > 0 && has_id_cmp(&ids[i - 1], &ids[i]) == 0)
+			continue;
+		rc = store_current(sc->sc_t, type, tlen, ids[i].hi_id,
+		    ids[i].hi_len, &row);
+		if (rc == EMBER_ENOTFOUND)
+			continue;
+		if (rc)
+			goto done;
+		if (!row.sr_deleted && (rc = set_add(out, row.sr_rid)))
+			goto done;
 	}
 	set_normalize(out);
 	rc = EMBER_OK;
 done:
+	free(ids);
 	search_set_free(&inner);
 	buf_free(&k);
 	return rc;
@@ -1477,11 +1580,15 @@ search_param_supported(const struct tables *tb, const struct tables_param *p)
 
 /*
  * One criterion: name (with modifier, chain or _has) and its value (a
- * comma-separated OR list) into out.
+ * comma-separated OR list) into out.  also (may be NULL) is the value of
+ * a later parameter of the same name: when both are single dates of a
+ * date parameter (date=ge2019&date=lt2020), one scan of the postings
+ * tests both and *used is set.
  */
 static int
-search_criterion(struct search_ctx *sc, const char *type, size_t tlen,
-    const char *name, char *value, struct search_set *out)
+search_criterion_and(struct search_ctx *sc, const char *type, size_t tlen,
+    const char *name, char *value, const char *also, int *used,
+    struct search_set *out)
 {
 	struct search_param	 sp;
 	struct search_set	 present = { NULL, 0, 0 }, all = { NULL, 0, 0 };
@@ -1525,6 +1632,12 @@ search_criterion(struct search_ctx *sc, const char *type, size_t tlen,
 		rc = search_fail(sc, "parameter %s cannot be searched yet",
 		    sp.sp_p.code);
 		goto done;
+	}
+	if (also != NULL && sp.sp_p.type == TABLES_PARAM_DATE &&
+	    sp.sp_modifier[0] == '\0' && search_find(value, ',') == NULL &&
+	    *value != '\0') {
+		sp.sp_also = also;
+		*used = 1;
 	}
 	if (strcmp(sp.sp_modifier, "missing") == 0) {
 		if (strcmp(value, "true") && strcmp(value, "false")) {
@@ -1586,6 +1699,14 @@ done:
 }
 
 static int
+search_criterion(struct search_ctx *sc, const char *type, size_t tlen,
+    const char *name, char *value, struct search_set *out)
+{
+	return search_criterion_and(sc, type, tlen, name, value, NULL, NULL,
+	    out);
+}
+
+static int
 search_is_result_param(const char *name)
 {
 	size_t i;
@@ -1599,6 +1720,40 @@ search_is_result_param(const char *name)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * The value of the next parameter after p named as hp is (not one of the
+ * skip list), decoded into buf, when it is a single value (no comma):
+ * what search_criterion_and() may AND into hp's scan.  *name gets its
+ * position, to skip it when it was used.  NULL when there is none.
+ */
+static const char *
+search_partner(const char *p, const char *end, const struct http_param *hp,
+    const char *const *skip, size_t nskip, char *buf, const char **name)
+{
+	struct http_param	h2;
+	size_t			i, n;
+
+	if (memchr(hp->hp_name, '.', hp->hp_name_len) != NULL ||
+	    memchr(hp->hp_name, ':', hp->hp_name_len) != NULL)
+		return NULL;
+	while (http_query_next(&p, end, &h2)) {
+		if (h2.hp_name_len != hp->hp_name_len ||
+		    memcmp(h2.hp_name, hp->hp_name, hp->hp_name_len) != 0)
+			continue;
+		for (i = 0; i < nskip && skip[i] != h2.hp_name; i++)
+			;
+		if (i < nskip)
+			continue;
+		if (h2.hp_value_len > SEARCH_VALUE_MAX ||
+		    http_percent_decode(h2.hp_value, h2.hp_value_len, 1, buf,
+		    &n) || *buf == '\0' || search_find(buf, ',') != NULL)
+			return NULL;
+		*name = h2.hp_name;
+		return buf;
+	}
+	return NULL;
 }
 
 /*
@@ -1629,11 +1784,13 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	struct search_set	 acc = { NULL, 0, 0 }, one = { NULL, 0, 0 };
 	struct http_param	 hp;
 	struct buf		 deferred = BUF_INIT;
-	const char		*p = query, *end = query + len;
+	const char		*p = query, *end = query + len, *also;
+	const char		*partner = NULL;
+	const char		*skip[SEARCH_PARAMS_MAX];
 	char			*d;
-	char			 name[256], *value = NULL;
-	size_t			 n;
-	int			 rc = EMBER_OK, any = 0, nparams = 0;
+	char			 name[256], *value = NULL, *value2 = NULL;
+	size_t			 n, nskip = 0, i, got;
+	int			 rc = EMBER_OK, any = 0, nparams = 0, used;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.sc_t = t;
@@ -1643,9 +1800,14 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	sc.sc_plan = plan;
 	sc.sc_err = err;
 	sc.sc_errsz = errsz;
-	if ((value = malloc(SEARCH_VALUE_MAX + 1)) == NULL)
+	if ((value = malloc(2 * (SEARCH_VALUE_MAX + 1))) == NULL)
 		return EMBER_ENOMEM;
+	value2 = value + SEARCH_VALUE_MAX + 1;
 	while (rc == EMBER_OK && http_query_next(&p, end, &hp)) {
+		for (i = 0; i < nskip && skip[i] != hp.hp_name; i++)
+			;
+		if (i < nskip)
+			continue;	/* a date ANDed into an earlier scan */
 		if (++nparams > SEARCH_PARAMS_MAX) {
 			rc = search_fail(&sc, "more than %d search parameters",
 			    SEARCH_PARAMS_MAX);
@@ -1671,23 +1833,32 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 			rc = buf_error(&deferred);
 			continue;
 		}
+		also = search_partner(p, end, &hp, skip, nskip, value2,
+		    &partner);
+		used = 0;
 		one.ss_n = 0;
-		rc = search_criterion(&sc, type, type_len, name, value, &one);
+		rc = search_criterion_and(&sc, type, type_len, name, value, also,
+		    &used, &one);
 		if ((rc = search_lenient(&sc, rc)) == SEARCH_IGNORED) {
 			rc = EMBER_OK;
 			continue;
 		}
 		if (rc)
 			break;
+		if (used)
+			skip[nskip++] = partner;
+		got = one.ss_n;
 		if (!any) {
-			acc.ss_n = 0;
-			rc = set_union(&acc, &one);
+			search_set_free(&acc);
+			acc = one;	/* the first criterion's set, as it is */
+			memset(&one, 0, sizeof(one));
 			any = 1;
 		} else
 			set_intersect(&acc, &one);
 		if (plan != NULL)
-			buf_printf(plan, "%.*s: %.100s: %zu ids, %zu after AND\n",
-			    (int)type_len, type, name, one.ss_n, acc.ss_n);
+			buf_printf(plan, "%.*s: %.100s%s: %zu ids, %zu after AND\n",
+			    (int)type_len, type, name, used ? " (and the next "
+			    "one, in one scan)" : "", got, acc.ss_n);
 	}
 	if (rc == EMBER_OK && !any) {
 		rc = search_all(&sc, type, type_len, &acc);

@@ -61,6 +61,13 @@ Patient?birthdate=le1979	s3
 Patient?birthdate=sa1979	s1 s2
 Patient?birthdate=eb1976	s3
 Patient?birthdate=ne1980	s3
+Patient?birthdate=ge1980&birthdate=lt1980-07	s1 s2
+Patient?birthdate=ge1980-06-16&birthdate=le1980-12	s1
+Patient?birthdate=lt1980-07&birthdate=ge1980-06-16	s1
+Patient?birthdate=ge1975&birthdate=lt1981&birthdate=ne1980	s3
+Patient?birthdate=1980,1975&birthdate=lt1980-07	s1 s2 s3
+Patient?birthdate=gt1981&birthdate=lt1970	-
+Patient?_lastUpdated=gt2000&_lastUpdated=lt2100	s1 s2 s3
 Observation?date=2021-03-04	o1
 Observation?date=2021-03-04T08:00:00Z	o1
 Observation?date=2021-03-04T10:00:00%2B02:00	o1
@@ -166,6 +173,11 @@ req GET '/Patient?gender=male&birthdate=lt1980&_debug=true'
 is "$(jqb '.entry[] | select(.search.mode == "outcome") | .resource.issue[0].diagnostics')" \
     "$(printf 'Patient: gender: 2 ids, 2 after AND\nPatient: birthdate: 1 ids, 1 after AND\npage: 1 matches from position 0, 0 included')" \
     "_debug=true shows each step's ids"
+
+req GET '/Patient?birthdate=ge1980&birthdate=lt1980-07&_debug=true'
+is "$(jqb '.entry[] | select(.search.mode == "outcome") | .resource.issue[0].diagnostics' | head -n 1)" \
+    "Patient: birthdate (and the next one, in one scan): 2 ids, 2 after AND" \
+    "_debug: a date range is one scan"
 
 # Totals, _summary=count, paging through next links.
 req GET '/Patient?_summary=count'
