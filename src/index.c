@@ -559,58 +559,81 @@ index_comp_visit(const struct fhirpath_value *fv, void *arg)
 struct index_composite {
 	struct index_ctx	*ixc_ix;
 	const struct tables_param *ixc_p;
-	struct tables_component	 ixc_c[2];
+	struct tables_component	 ixc_c[3];
+	unsigned		 ixc_n;		/* 2 or 3 components */
 	const cJSON		*ixc_res;
 };
 
-/* One value of a composite: every pair of its two components' values. */
+/* The next 2-byte-length record of a component list, or NULL. */
+static const unsigned char *
+index_comp_next(const struct buf *list, const unsigned char *p, size_t *n)
+{
+	const unsigned char *end = (const unsigned char *)list->data + list->len;
+
+	p = p == NULL ? (const unsigned char *)list->data : p + 2 + *n;
+	if (p == NULL || p + 2 > end)
+		return NULL;
+	*n = ((size_t)p[0] << 8) | p[1];
+	return *n <= (size_t)(end - p - 2) ? p : NULL;
+}
+
+/*
+ * One value of a composite: every combination of its components'
+ * values, as 'C' first 0x01 second, or with three components 'C' first
+ * 0x01 len second len third (a length byte before each).
+ */
 static int
 index_composite_visit(const struct fhirpath_value *fv, void *arg)
 {
 	struct index_composite	*xc = arg;
 	struct index_ctx	*ix = xc->ixc_ix;
-	struct buf		 a = BUF_INIT, b = BUF_INIT;
+	struct buf		 l[3] = { BUF_INIT, BUF_INIT, BUF_INIT };
 	struct index_comp	 ic;
-	const unsigned char	*p, *q;
-	size_t			 la, lb, na, nb;
-	int			 rc = 0;
+	const unsigned char	*p, *q, *r;
+	size_t			 na = 0, nb = 0, nc = 0;
+	unsigned		 i;
+	int			 rc = 0, three = xc->ixc_n == 3;
 
 	if (fv->json == NULL)
 		return 0;
-	ic.ic_type = xc->ixc_c[0].type;
-	ic.ic_list = &a;
-	if ((rc = fhirpath_eval_focus(ix->ix_t, &xc->ixc_c[0].program,
-	    xc->ixc_res, fv, index_comp_visit, &ic)))
-		goto done;
-	ic.ic_type = xc->ixc_c[1].type;
-	ic.ic_list = &b;
-	if ((rc = fhirpath_eval_focus(ix->ix_t, &xc->ixc_c[1].program,
-	    xc->ixc_res, fv, index_comp_visit, &ic)))
-		goto done;
-	for (p = (const unsigned char *)a.data, la = a.len; la >= 2;
-	    p += 2 + na, la -= 2 + na) {
-		na = ((size_t)p[0] << 8) | p[1];
-		for (q = (const unsigned char *)b.data, lb = b.len; lb >= 2;
-		    q += 2 + nb, lb -= 2 + nb) {
-			nb = ((size_t)q[0] << 8) | q[1];
-			buf_reset(&ix->ix_key);
-			buf_putc(&ix->ix_key, 'C');
-			buf_append(&ix->ix_key, p + 2, na);
-			buf_putc(&ix->ix_key, 1);
-			buf_append(&ix->ix_key, q + 2, nb);
-			index_emit(ix);
+	for (i = 0; i < xc->ixc_n; i++) {
+		ic.ic_type = xc->ixc_c[i].type;
+		ic.ic_list = &l[i];
+		if ((rc = fhirpath_eval_focus(ix->ix_t, &xc->ixc_c[i].program,
+		    xc->ixc_res, fv, index_comp_visit, &ic)))
+			goto done;
+	}
+	if (!three)
+		buf_append(&l[2], "\0\0", 2);	/* one empty stand-in */
+	for (p = NULL; (p = index_comp_next(&l[0], p, &na)) != NULL; )
+	for (q = NULL; (q = index_comp_next(&l[1], q, &nb)) != NULL; )
+	for (r = NULL; (r = index_comp_next(&l[2], r, &nc)) != NULL; ) {
+		if (three && (nb > 255 || nc > 255))
+			continue;
+		buf_reset(&ix->ix_key);
+		buf_putc(&ix->ix_key, 'C');
+		buf_append(&ix->ix_key, p + 2, na);
+		buf_putc(&ix->ix_key, 1);
+		if (three)
+			buf_putc(&ix->ix_key, (int)nb);
+		buf_append(&ix->ix_key, q + 2, nb);
+		if (three) {
+			buf_putc(&ix->ix_key, (int)nc);
+			buf_append(&ix->ix_key, r + 2, nc);
 		}
+		index_emit(ix);
 	}
 done:
-	buf_free(&a);
-	buf_free(&b);
+	for (i = 0; i < 3; i++)
+		buf_free(&l[i]);
 	return rc;
 }
 
 /*
- * A composite of two components whose first is a token, string, uri or
- * reference (so the separator byte 0x01 cannot occur in it): keys
- * 'C' first 0x01 second.  Others are not indexed (nor claimed).
+ * A composite of two or three components whose first is a token, string,
+ * uri or reference (so the separator byte 0x01 cannot occur in it): keys
+ * as index_composite_visit() writes them.  Others are not indexed (nor
+ * claimed).
  */
 int
 index_composite_supported(const struct tables *t, const struct tables_param *p)
@@ -618,10 +641,10 @@ index_composite_supported(const struct tables *t, const struct tables_param *p)
 	struct tables_component c;
 	int i;
 
-	if (p->type != TABLES_PARAM_COMPOSITE || p->component_count != 2 ||
-	    p->program.len == 0)
+	if (p->type != TABLES_PARAM_COMPOSITE || p->component_count < 2 ||
+	    p->component_count > 3 || p->program.len == 0)
 		return 0;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < (int)p->component_count; i++)
 		if (tables_param_component(t, p, (unsigned)i, &c) ||
 		    c.program.len == 0 || c.type == 0 ||
 		    c.type == TABLES_PARAM_COMPOSITE ||
@@ -636,7 +659,8 @@ static int
 index_composite(struct index_ctx *ix, const struct tables_param *p,
     const cJSON *res)
 {
-	struct index_composite xc;
+	struct index_composite	xc;
+	unsigned		i;
 
 	if (!index_composite_supported(ix->ix_t, p))
 		return EMBER_OK;
@@ -644,9 +668,10 @@ index_composite(struct index_ctx *ix, const struct tables_param *p,
 	xc.ixc_ix = ix;
 	xc.ixc_p = p;
 	xc.ixc_res = res;
-	if (tables_param_component(ix->ix_t, p, 0, &xc.ixc_c[0]) ||
-	    tables_param_component(ix->ix_t, p, 1, &xc.ixc_c[1]))
-		return EMBER_ETABLES;
+	xc.ixc_n = p->component_count;
+	for (i = 0; i < xc.ixc_n; i++)
+		if (tables_param_component(ix->ix_t, p, i, &xc.ixc_c[i]))
+			return EMBER_ETABLES;
 	return fhirpath_eval(ix->ix_t, &p->program, res,
 	    index_composite_visit, &xc);
 }

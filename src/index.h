@@ -22,6 +22,7 @@
  *	'q' system NUL code NUL value(8)		quantity system|code
  *	'U' unit NUL value(8)				quantity ||unit
  *	'C' first 0x01 second				composite of two
+ *	'C' first 0x01 len second len third		composite of three
  *	'g' latitude(8) longitude(8)			special: near
  * where a composite's components are encoded as: token code NUL system;
  * quantity value(8) system NUL code; number value(8); date low(8)

@@ -204,6 +204,17 @@ set_union(struct search_set *a, const struct search_set *b)
 
 /* ---- scans ------------------------------------------------------------ */
 
+/* A composite's second or third component as searched for. */
+struct comp_test {
+	int		 ct_type;	/* enum tables_param_type */
+	int		 ct_prefix;	/* number, quantity, date */
+	int64_t		 ct_lo, ct_hi;	/* date */
+	double		 ct_v, ct_dlo, ct_dhi;	/* number, quantity */
+	int		 ct_token_exact; /* token: system given */
+	int		 ct_units;	/* quantity: system|code given */
+	struct buf	 ct_needle;	/* token, string, uri; units */
+};
+
 struct scan {
 	struct search_set	*sn_out;
 	size_t			 sn_skip;	/* prefix bytes before the value */
@@ -218,10 +229,8 @@ struct scan {
 	const char		*sn_needle;	/* :contains */
 	size_t			 sn_needle_len;
 	const struct term_set	*sn_terms;	/* :in, :above, :below */
-	int			 sn_ctype;	/* composite: second component */
-	int			 sn_token_exact; /* composite token: system given */
-	const char		*sn_units;	/* composite quantity: system */
-	size_t			 sn_units_len;	/* NUL code, or NULL */
+	const struct comp_test	*sn_comp;	/* composite: the components */
+	int			 sn_ncomp;	/* after the first (1 or 2) */
 };
 
 enum scan_kind {
@@ -276,46 +285,65 @@ search_km(double lat1, double lon1, double lat2, double lon2)
 	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
 }
 
+/* Whether one component's encoded value c (clen bytes) passes ct. */
+static int
+comp_match(const struct comp_test *ct, const unsigned char *c, size_t clen)
+{
+	const struct buf *nd = &ct->ct_needle;
+
+	switch (ct->ct_type) {
+	case TABLES_PARAM_QUANTITY:
+	case TABLES_PARAM_NUMBER:
+		if (clen < 8 || !search_number_match(ct->ct_prefix,
+		    index_get_double(c), ct->ct_dlo, ct->ct_dhi, ct->ct_v))
+			return 0;
+		return !ct->ct_units || (clen - 8 == nd->len &&
+		    memcmp(c + 8, nd->data, nd->len) == 0);
+	case TABLES_PARAM_DATE:
+		return clen == 16 && search_date_match(ct->ct_prefix,
+		    index_get_i64(c), index_get_i64(c + 8), ct->ct_lo,
+		    ct->ct_hi);
+	case TABLES_PARAM_TOKEN:
+		/* needle "code\0" (any system) or "code\0system" (exact). */
+		if (ct->ct_token_exact)
+			return clen == nd->len && memcmp(c, nd->data, clen) == 0;
+		return clen >= nd->len && memcmp(c, nd->data, nd->len) == 0;
+	case TABLES_PARAM_STRING:
+		return clen >= nd->len && memcmp(c, nd->data, nd->len) == 0;
+	default:
+		return clen == nd->len && memcmp(c, nd->data, clen) == 0;
+	}
+}
+
 /*
  * A composite posting's value after the scanned prefix: the rest of the
- * first component (when only its code was given), 0x01, the second.
+ * first component (when only its code was given), 0x01, then the second
+ * component to the end; or, with three components, the second and the
+ * third each as a length byte and that many bytes (index.h).
  */
 static int
 scan_composite(const struct scan *sn, const unsigned char *v, size_t vlen)
 {
-	const unsigned char	*sep = memchr(v, 1, vlen), *c;
+	const unsigned char	*sep = memchr(v, 1, vlen), *c, *end = v + vlen;
 	size_t			 clen;
+	int			 i;
 
 	if (sep == NULL)
 		return 0;
 	c = sep + 1;
-	clen = vlen - (size_t)(c - v);
-	switch (sn->sn_ctype) {
-	case TABLES_PARAM_QUANTITY:
-	case TABLES_PARAM_NUMBER:
-		if (clen < 8 || !search_number_match(sn->sn_prefix,
-		    index_get_double(c), sn->sn_dlo, sn->sn_dhi, sn->sn_v))
+	if (sn->sn_ncomp == 1)
+		return comp_match(&sn->sn_comp[0], c, (size_t)(end - c));
+	for (i = 0; i < sn->sn_ncomp; i++) {
+		if (c >= end)
 			return 0;
-		return sn->sn_units == NULL || (clen - 8 == sn->sn_units_len &&
-		    memcmp(c + 8, sn->sn_units, sn->sn_units_len) == 0);
-	case TABLES_PARAM_DATE:
-		return clen == 16 && search_date_match(sn->sn_prefix,
-		    index_get_i64(c), index_get_i64(c + 8), sn->sn_lo,
-		    sn->sn_hi);
-	case TABLES_PARAM_TOKEN:
-		/* needle "code\0" (any system) or "code\0system" (exact). */
-		if (sn->sn_token_exact)
-			return clen == sn->sn_needle_len &&
-			    memcmp(c, sn->sn_needle, clen) == 0;
-		return clen >= sn->sn_needle_len &&
-		    memcmp(c, sn->sn_needle, sn->sn_needle_len) == 0;
-	case TABLES_PARAM_STRING:
-		return clen >= sn->sn_needle_len &&
-		    memcmp(c, sn->sn_needle, sn->sn_needle_len) == 0;
-	default:
-		return clen == sn->sn_needle_len &&
-		    memcmp(c, sn->sn_needle, clen) == 0;
+		clen = *c;
+		c++;
+		if (clen > (size_t)(end - c) ||
+		    !comp_match(&sn->sn_comp[i], c, clen))
+			return 0;
+		c += clen;
 	}
+	return c == end;
 }
 
 static int
@@ -569,37 +597,103 @@ search_key(struct buf *k, const struct search_param *sp, int tag)
 	return buf_error(k);
 }
 
+/* Parse one non-first component's search value into ct. */
+static int
+search_comp_parse(struct search_ctx *sc, struct comp_test *ct, char *v)
+{
+	const char	*pv;
+	char		*bar, *bar2;
+
+	switch (ct->ct_type) {
+	case TABLES_PARAM_QUANTITY:
+	case TABLES_PARAM_NUMBER:
+		pv = v;
+		ct->ct_prefix = search_prefix(&pv);
+		if ((bar = search_find((char *)(uintptr_t)pv, '|')) != NULL) {
+			*bar = '\0';
+			if ((bar2 = search_find(bar + 1, '|')) == NULL)
+				return search_fail(sc, "quantity: use "
+				    "number|system|code");
+			*bar2 = '\0';
+			search_unescape(bar + 1);
+			search_unescape(bar2 + 1);
+			buf_puts(&ct->ct_needle, bar + 1);
+			buf_putc(&ct->ct_needle, 0);
+			buf_puts(&ct->ct_needle, bar2 + 1);
+			ct->ct_units = 1;
+		}
+		if (search_number(pv, &ct->ct_v, &ct->ct_dlo, &ct->ct_dhi))
+			return search_fail(sc, "\"%s\" is not a number", pv);
+		break;
+	case TABLES_PARAM_DATE:
+		pv = v;
+		ct->ct_prefix = search_prefix(&pv);
+		if (date_parse_fhir(pv, strlen(pv), &ct->ct_lo, &ct->ct_hi,
+		    NULL))
+			return search_fail(sc, "\"%s\" is not a date", pv);
+		break;
+	case TABLES_PARAM_TOKEN:
+		bar = search_find(v, '|');
+		if (bar != NULL)
+			*bar = '\0';
+		search_unescape(bar ? bar + 1 : v);
+		buf_puts(&ct->ct_needle, bar ? bar + 1 : v);
+		buf_putc(&ct->ct_needle, 0);
+		if (bar != NULL) {
+			search_unescape(v);
+			buf_puts(&ct->ct_needle, v);
+			ct->ct_token_exact = 1;
+		}
+		break;
+	case TABLES_PARAM_STRING:
+		search_unescape(v);
+		index_fold(&ct->ct_needle, v, strlen(v));
+		break;
+	default:
+		search_unescape(v);
+		buf_puts(&ct->ct_needle, v);
+		break;
+	}
+	return buf_error(&ct->ct_needle);
+}
+
 /*
- * A composite value "first$second": the first component narrows the
- * scan (exact, or by code alone for a token without a system), the
- * second filters each posting by its own type's rules.
+ * A composite value "first$second[$third]": the first component narrows
+ * the scan (exact, or by code alone for a token without a system), the
+ * others filter each posting by their own type's rules.
  */
 static int
 search_composite(struct search_ctx *sc, const struct search_param *sp,
     char *v, struct buf *k, struct scan *sn)
 {
-	struct tables_component	 c0, c1;
-	struct buf		 needle = BUF_INIT;
-	char			*dollar, *bar, *bar2, *second;
-	const char		*pv;
-	int			 rc;
+	struct tables_component	 c0, c;
+	struct comp_test	 ct[2];
+	char			*part[3], *bar;
+	unsigned		 i, n = sp->sp_p.component_count;
+	int			 rc = EMBER_OK;
 
+	memset(ct, 0, sizeof(ct));
 	if (sp->sp_modifier[0])
 		return search_fail(sc, "modifier :%s is not valid on composite "
 		    "parameter %s", sp->sp_modifier, sp->sp_p.code);
 	if (!index_composite_supported(sc->sc_tb, &sp->sp_p) ||
-	    tables_param_component(sc->sc_tb, &sp->sp_p, 0, &c0) ||
-	    tables_param_component(sc->sc_tb, &sp->sp_p, 1, &c1))
+	    tables_param_component(sc->sc_tb, &sp->sp_p, 0, &c0))
 		return search_fail(sc, "composite parameter %s cannot be "
 		    "searched yet", sp->sp_p.code);
-	if ((dollar = search_find(v, '$')) == NULL)
-		return search_fail(sc, "composite %s needs first$second",
-		    sp->sp_p.code);
-	*dollar = '\0';
-	second = dollar + 1;
+	part[0] = v;
+	for (i = 1; i < n; i++) {
+		if ((part[i] = search_find(part[i - 1], '$')) == NULL)
+			return search_fail(sc, "composite %s needs %u values "
+			    "joined by $", sp->sp_p.code, n);
+		*part[i]++ = '\0';
+	}
+	if (search_find(part[n - 1], '$') != NULL)
+		return search_fail(sc, "composite %s takes %u values joined "
+		    "by $", sp->sp_p.code, n);
 	search_key(k, sp, 'C');
 	sn->sn_kind = SCAN_COMPOSITE;
-	sn->sn_ctype = c1.type;
+	sn->sn_comp = ct;
+	sn->sn_ncomp = (int)n - 1;
 	/* First component. */
 	if (c0.type == TABLES_PARAM_TOKEN) {
 		bar = search_find(v, '|');
@@ -624,69 +718,19 @@ search_composite(struct search_ctx *sc, const struct search_param *sp,
 	sn->sn_skip = k->len;
 	if (k->len > 0 && k->data[k->len - 1] == 1)
 		sn->sn_skip--;	/* scan_composite finds the separator */
-	/* Second component. */
-	switch (c1.type) {
-	case TABLES_PARAM_QUANTITY:
-	case TABLES_PARAM_NUMBER:
-		pv = second;
-		sn->sn_prefix = search_prefix(&pv);
-		if ((bar = search_find((char *)(uintptr_t)pv, '|')) != NULL) {
-			*bar = '\0';
-			if ((bar2 = search_find(bar + 1, '|')) == NULL) {
-				rc = search_fail(sc, "quantity: use "
-				    "number|system|code");
-				goto done;
-			}
-			*bar2 = '\0';
-			search_unescape(bar + 1);
-			search_unescape(bar2 + 1);
-			buf_puts(&needle, bar + 1);
-			buf_putc(&needle, 0);
-			buf_puts(&needle, bar2 + 1);
-			sn->sn_units = needle.data;
-			sn->sn_units_len = needle.len;
+	/* The others. */
+	for (i = 1; rc == EMBER_OK && i < n; i++) {
+		if (tables_param_component(sc->sc_tb, &sp->sp_p, i, &c)) {
+			rc = EMBER_ETABLES;
+			break;
 		}
-		if (search_number(pv, &sn->sn_v, &sn->sn_dlo, &sn->sn_dhi)) {
-			rc = search_fail(sc, "\"%s\" is not a number", second);
-			goto done;
-		}
-		break;
-	case TABLES_PARAM_DATE:
-		pv = second;
-		sn->sn_prefix = search_prefix(&pv);
-		if (date_parse_fhir(pv, strlen(pv), &sn->sn_lo, &sn->sn_hi,
-		    NULL)) {
-			rc = search_fail(sc, "\"%s\" is not a date", second);
-			goto done;
-		}
-		break;
-	case TABLES_PARAM_TOKEN:
-		bar = search_find(second, '|');
-		if (bar != NULL)
-			*bar = '\0';
-		search_unescape(bar ? bar + 1 : second);
-		buf_puts(&needle, bar ? bar + 1 : second);
-		buf_putc(&needle, 0);
-		if (bar != NULL) {
-			search_unescape(second);
-			buf_puts(&needle, second);
-			sn->sn_token_exact = 1;
-		}
-		break;
-	case TABLES_PARAM_STRING:
-		search_unescape(second);
-		index_fold(&needle, second, strlen(second));
-		break;
-	default:
-		search_unescape(second);
-		buf_puts(&needle, second);
-		break;
+		ct[i - 1].ct_type = (int)c.type;
+		rc = search_comp_parse(sc, &ct[i - 1], part[i]);
 	}
-	sn->sn_needle = needle.data ? needle.data : "";
-	sn->sn_needle_len = needle.len;
-	rc = search_scan(sc, k, sn);
-done:
-	buf_free(&needle);
+	if (rc == EMBER_OK)
+		rc = search_scan(sc, k, sn);
+	buf_free(&ct[0].ct_needle);
+	buf_free(&ct[1].ct_needle);
 	return rc;
 }
 

@@ -5,7 +5,7 @@
 # the server (concepts, filters, whole systems, excludes, expansions,
 # value sets importing others), :below and :above against a stored
 # CodeSystem's hierarchy, _list, _text and _content, and the errors
-# when the terminology is not there.
+# when the terminology is not there; and composites of three components.
 . "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
 NO_EXAMPLES=1 start_server "debug_plan = on"
 CT='Content-Type: application/fhir+json'
@@ -122,6 +122,30 @@ is "$STATUS $(jqb '[.entry[].resource.id] | sort | join(" ")')" "200 bird" "an u
 req DELETE /ValueSet/pets
 req GET "/Observation?code:in=$VS/pets"
 is "$STATUS" 400 "a deleted ValueSet is not there"
+
+# Composites of three components (R4 MolecularSequence coordinates):
+# a token, then two numbers, each with its prefix.
+put MolecularSequence/ms1 '{"resourceType":"MolecularSequence","id":"ms1","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]},"windowStart":22125500,"windowEnd":22125510},"variant":[{"start":22125503,"end":22125504,"observedAllele":"C","referenceAllele":"T"},{"start":22125508,"end":22125509,"observedAllele":"A","referenceAllele":"G"}]}'
+put MolecularSequence/ms2 '{"resourceType":"MolecularSequence","id":"ms2","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"2"}]},"windowStart":100,"windowEnd":200},"variant":[{"start":150,"end":151}]}'
+while IFS=$'\t' read -r q want; do
+	req GET "/MolecularSequence?$q"
+	got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
+	is "$STATUS ${got:--}" "$want" "$q"
+done <<'TABLE'
+chromosome-variant-coordinate=1$gt22125500$lt22125505	200 ms1
+chromosome-variant-coordinate=1$gt22125504$lt22125508	200 -
+chromosome-variant-coordinate=1$ge22125508$le22125509	200 ms1
+chromosome-variant-coordinate=1$22125503$22125504	200 ms1
+chromosome-variant-coordinate=1$22125503$22125509	200 -
+chromosome-variant-coordinate=2$lt200$gt150	200 ms2
+chromosome-variant-coordinate=http://terminology.hl7.org/CodeSystem/chromosome-human|2$lt200$gt150	200 ms2
+chromosome-variant-coordinate=1$lt200$gt150	200 -
+chromosome-window-coordinate=1$ge22125500$le22125510	200 ms1
+chromosome-window-coordinate=1$ge22125500$le22125510,2$ge100$le200	200 ms1 ms2
+chromosome-variant-coordinate=1$gt1	400 -
+chromosome-variant-coordinate=1$gt1$lt2$3	400 -
+chromosome-variant-coordinate=1$x$lt2	400 -
+TABLE
 
 # Conditional operations use the same criteria strictly.
 req DELETE "/Observation?code:below=$C|mammal"
