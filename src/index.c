@@ -676,37 +676,64 @@ index_composite(struct index_ctx *ix, const struct tables_param *p,
 	    index_composite_visit, &xc);
 }
 
+/* The postings of res, a resource of index resource, under the
+ * parameter prefixes of type name ptype. */
+static int
+index_keys_as(struct index_ctx *ix, unsigned resource, const char *ptype,
+    const cJSON *res)
+{
+	struct tables_param	 p;
+	unsigned		 first, count, i;
+	int			 rc;
+
+	if ((rc = tables_param_range(ix->ix_t, resource, &first, &count)))
+		return rc;
+	for (i = first; i < first + count; i++) {
+		if ((rc = tables_param_get(ix->ix_t, i, &p)))
+			return rc;
+		if (p.flags & TABLES_PARAM_NOPATH)
+			continue;
+		buf_reset(&ix->ix_prefix);
+		index_prefix(&ix->ix_prefix, ptype, strlen(ptype), p.code,
+		    p.code_len);
+		ix->ix_type = (int)p.type;
+		if (p.type == TABLES_PARAM_COMPOSITE)
+			rc = index_composite(ix, &p, res);
+		else
+			rc = fhirpath_eval(ix->ix_t, &p.program, res,
+			    index_visit, ix);
+		if (rc)
+			return rc;
+	}
+	return EMBER_OK;
+}
+
 int
 index_keys(const struct tables *t, unsigned resource, const cJSON *res,
     struct buf *out)
 {
 	struct index_ctx	 ix;
-	struct tables_param	 p;
-	const char		*type = tables_resource_name(t, resource);
-	unsigned		 first, count, i;
+	const cJSON		*c;
+	const char		*type = tables_resource_name(t, resource), *ct;
+	char			 ptype[INDEX_TYPE_MAX + 2];
+	unsigned		 ri;
 	int			 rc;
 
 	if (type == NULL)
 		return EMBER_ETABLES;
-	if ((rc = tables_param_range(t, resource, &first, &count)))
-		return rc;
 	memset(&ix, 0, sizeof(ix));
 	ix.ix_t = t;
 	ix.ix_out = out;
-	for (i = first; i < first + count; i++) {
-		if ((rc = tables_param_get(t, i, &p)))
-			goto done;
-		if (p.flags & TABLES_PARAM_NOPATH)
+	if ((rc = index_keys_as(&ix, resource, type, res)))
+		goto done;
+	/* Contained resources, under "#Type" (index_contained_type()). */
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res,
+	    "contained")) {
+		if ((ct = json_string(c, "resourceType")) == NULL ||
+		    tables_resource_lookup(t, ct, strlen(ct), &ri) ||
+		    index_contained_type(ptype, sizeof(ptype), ct, strlen(ct)))
 			continue;
-		buf_reset(&ix.ix_prefix);
-		index_prefix(&ix.ix_prefix, type, strlen(type), p.code,
-		    p.code_len);
-		ix.ix_type = (int)p.type;
-		if (p.type == TABLES_PARAM_COMPOSITE)
-			rc = index_composite(&ix, &p, res);
-		else
-			rc = fhirpath_eval(t, &p.program, res, index_visit, &ix);
-		if (rc)
+		if ((rc = index_keys_as(&ix, ri, ptype, c)))
 			goto done;
 	}
 	rc = buf_error(out);
@@ -716,4 +743,15 @@ done:
 	buf_free(&ix.ix_prefix);
 	buf_free(&ix.ix_key);
 	return rc;
+}
+
+int
+index_contained_type(char *out, size_t size, const char *type, size_t tlen)
+{
+	if (tlen + 2 > size)
+		return EMBER_EINVAL;
+	out[0] = '#';
+	memcpy(out + 1, type, tlen);
+	out[tlen + 1] = '\0';
+	return EMBER_OK;
 }

@@ -41,12 +41,15 @@ struct buf;
 struct tables;
 
 #define INDEX_VALUE_MAX	200	/* bytes of a string value kept */
+#define INDEX_TYPE_MAX	64	/* bytes of a resource type name */
 #define INDEX_PREFIX_LEN 4	/* the parameter part of a key */
 
 /*
  * Append to out the posting keys of resource, a resource of concrete
  * resource index `resource` in t, in store_postings_replace()'s blob
- * form (2-byte length, key).  Returns EMBER_OK, EMBER_ENOMEM, or
+ * form (2-byte length, key).  The resources in its `contained` are
+ * indexed too, under the prefixes of the type name "#Type" (for
+ * _contained searches).  Returns EMBER_OK, EMBER_ENOMEM, or
  * EMBER_ETABLES when the tables cannot be read.
  */
 int index_keys(const struct tables *t, unsigned resource, const cJSON *res,
@@ -60,6 +63,14 @@ struct tables_param;
  */
 int index_composite_supported(const struct tables *t,
     const struct tables_param *p);
+
+/*
+ * Write "#" type into out (size bytes): the type name whose parameter
+ * prefixes key the postings of contained resources of that type.
+ * EMBER_OK, or EMBER_EINVAL when it does not fit.
+ */
+int index_contained_type(char *out, size_t size, const char *type,
+    size_t tlen);
 
 /* Append the 4-byte key prefix of parameter code of Type to b. */
 int index_prefix(struct buf *b, const char *type, size_t tlen,

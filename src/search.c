@@ -54,6 +54,9 @@ struct search_ctx {
 	char			*sc_err;
 	size_t			 sc_errsz;
 	int			 sc_depth;
+	int			 sc_contained;	/* postings of contained ones */
+	const struct buf	*sc_mem;	/* else: one resource's keys, */
+	const cJSON		*sc_mem_json;	/* rid 1, and the resource */
 };
 
 static int
@@ -170,6 +173,24 @@ set_intersect(struct search_set *a, const struct search_set *b)
 		}
 	}
 	a->ss_n = k;
+}
+
+/* Whether normalized s holds id. */
+static int
+set_has(const struct search_set *s, uint64_t id)
+{
+	size_t lo = 0, hi = s->ss_n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->ss_ids[mid] == id)
+			return 1;
+		if (s->ss_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 /* a = a MINUS b (both normalized). */
@@ -414,10 +435,45 @@ scan_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 
 /* Scan all postings starting with key (key->len bytes). */
 static int
+search_postings(struct search_ctx *sc, const void *lo, size_t lolen,
+    const void *hi, size_t hilen, struct scan *sn)
+{
+	const unsigned char	*p, *end;
+	size_t			 n, cmp;
+	int			 c, rc;
+
+	if (sc->sc_mem == NULL)
+		return store_postings_scan(sc->sc_t, lo, lolen, hi, hilen,
+		    scan_one, sn);
+	/* One resource's keys in memory (index_keys() form), as rid 1. */
+	p = (const unsigned char *)sc->sc_mem->data;
+	for (end = p + sc->sc_mem->len; p != NULL && p + 2 <= end;
+	    p += 2 + n) {
+		n = ((size_t)p[0] << 8) | p[1];
+		if (n > (size_t)(end - p - 2))
+			break;
+		if (hi == NULL) {	/* every key starting with lo */
+			if (n < lolen || memcmp(p + 2, lo, lolen) != 0)
+				continue;
+		} else {		/* lo <= key < hi */
+			c = memcmp(p + 2, lo, n < lolen ? n : lolen);
+			if (c < 0 || (c == 0 && n < lolen))
+				continue;
+			cmp = n < hilen ? n : hilen;
+			c = memcmp(p + 2, hi, cmp);
+			if (c > 0 || (c == 0 && n >= hilen))
+				continue;
+		}
+		if ((rc = scan_one(sn, p + 2, n, 1)) != 0)
+			return rc;
+	}
+	return EMBER_OK;
+}
+
+static int
 search_scan(struct search_ctx *sc, const struct buf *key, struct scan *sn)
 {
-	return store_postings_scan(sc->sc_t, key->data, key->len, NULL, 0,
-	    scan_one, sn);
+	return search_postings(sc, key->data, key->len, NULL, 0, sn);
 }
 
 /*
@@ -486,8 +542,7 @@ search_scan_dates(struct search_ctx *sc, const struct buf *key,
 		buf_append(&hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
 	if ((rc = buf_error(&lo)) == EMBER_OK && (rc = buf_error(&hi)) ==
 	    EMBER_OK)
-		rc = store_postings_scan(sc->sc_t, lo.data, lo.len, hi.data,
-		    hi.len, scan_one, sn);
+		rc = search_postings(sc, lo.data, lo.len, hi.data, hi.len, sn);
 	buf_free(&lo);
 	buf_free(&hi);
 	return rc;
@@ -583,7 +638,11 @@ struct search_param {
 	size_t			 sp_type_len;
 	char			 sp_modifier[72];
 	const char		*sp_also;	/* date: a second value ANDed */
+	char			 sp_ctype[INDEX_TYPE_MAX + 2];	/* "#Type" */
 };
+
+static int search_param(struct search_ctx *sc, const char *type,
+    size_t tlen, const char *name, size_t nlen, struct search_param *sp);
 
 /* The posting prefix of a parameter plus a tag byte. */
 static int
@@ -1128,10 +1187,26 @@ static int
 search_all(struct search_ctx *sc, const char *type, size_t tlen,
     struct search_set *out)
 {
-	struct all_arg	a = { out };
-	int		rc;
+	struct all_arg		a = { out };
+	struct search_param	sp;
+	struct buf		k = BUF_INIT;
+	struct scan		sn;
+	int			rc;
 
-	if ((rc = store_each(sc->sc_t, type, tlen, search_all_one, &a)))
+	if (sc->sc_mem != NULL)		/* the one resource in memory */
+		return set_add(out, 1);
+	if (sc->sc_contained) {
+		/* Every container of a resource of type: its _id postings. */
+		if ((rc = search_param(sc, type, tlen, "_id", 3, &sp)))
+			return rc == EMBER_ENOTFOUND ? EMBER_OK : rc;
+		memset(&sn, 0, sizeof(sn));
+		sn.sn_out = out;
+		search_key(&k, &sp, 'T');
+		rc = search_scan(sc, &k, &sn);
+		buf_free(&k);
+	} else
+		rc = store_each(sc->sc_t, type, tlen, search_all_one, &a);
+	if (rc)
 		return rc;
 	set_normalize(out);
 	return EMBER_OK;
@@ -1367,6 +1442,13 @@ search_param(struct search_ctx *sc, const char *type, size_t tlen,
 		return EMBER_ENOTFOUND;
 	sp->sp_type = tables_resource_name(sc->sc_tb, ri);
 	sp->sp_type_len = strlen(sp->sp_type);
+	if (sc->sc_contained) {		/* the postings of contained ones */
+		if (index_contained_type(sp->sp_ctype, sizeof(sp->sp_ctype),
+		    sp->sp_type, sp->sp_type_len))
+			return search_fail(sc, "type name too long");
+		sp->sp_type = sp->sp_ctype;
+		sp->sp_type_len = strlen(sp->sp_ctype);
+	}
 	if (colon != NULL) {
 		if (nlen - clen - 1 >= sizeof(sp->sp_modifier))
 			return search_fail(sc, "modifier too long");
@@ -1570,7 +1652,16 @@ search_words(struct search_ctx *sc, const struct search_param *sp,
 	if ((rc = buf_error(&alts)))
 		goto done;
 	for (i = 0; i < set->ss_n; i++) {
-		rc = term_current_tree(sc->sc_t, set->ss_ids[i], &res);
+		res = NULL;
+		if (sc->sc_contained) {
+			/* Containers: each contained one is read later. */
+			set->ss_ids[k++] = set->ss_ids[i];
+			continue;
+		}
+		if (sc->sc_mem_json != NULL)
+			rc = EMBER_OK;
+		else
+			rc = term_current_tree(sc->sc_t, set->ss_ids[i], &res);
 		if (rc == EMBER_ENOTFOUND) {
 			rc = EMBER_OK;
 			continue;
@@ -1578,13 +1669,16 @@ search_words(struct search_ctx *sc, const struct search_param *sp,
 		if (rc)
 			goto done;
 		buf_reset(&words);
+		if (res == NULL)
+			res = (cJSON *)(uintptr_t)sc->sc_mem_json;
 		div = json_string(cJSON_GetObjectItemCaseSensitive(res,
 		    "text"), "div");
 		if (text)
 			rc = search_words_of(&words, div ? div : "", 1);
 		else
 			rc = search_words_tree(&words, res, 0);
-		cJSON_Delete(res);
+		if (res != sc->sc_mem_json)
+			cJSON_Delete(res);
 		if (rc)
 			goto done;
 		hit = 0;
@@ -1643,6 +1737,12 @@ search_criterion_and(struct search_ctx *sc, const char *type, size_t tlen,
 	if (++sc->sc_depth > SEARCH_CHAIN_MAX * 2) {
 		sc->sc_depth--;
 		return search_fail(sc, "chains and _has nest too deep");
+	}
+	if ((sc->sc_contained || sc->sc_mem != NULL) &&
+	    (strncmp(name, "_has:", 5) == 0 || strchr(name, '.') != NULL ||
+	    strncmp(name, "_list", 5) == 0)) {
+		rc = search_fail(sc, "%s cannot be used with _contained", name);
+		goto done;
 	}
 	if (strncmp(name, "_has:", 5) == 0) {
 		rc = search_has(sc, type, tlen, name + 5, value, out);
@@ -1818,13 +1918,11 @@ search_lenient(struct search_ctx *sc, int rc)
 	return SEARCH_IGNORED;
 }
 
-int
-search_eval(struct store_txn *t, const struct tables *tb, const char *type,
-    size_t type_len, const char *query, size_t len, int strict,
-    struct search_set *out, struct buf *warnings, struct buf *plan,
-    char *err, size_t errsz)
+/* search_eval() within a context (also for _contained's passes). */
+static int
+search_eval_ctx(struct search_ctx *sc, const char *type, size_t type_len,
+    const char *query, size_t len, struct search_set *out)
 {
-	struct search_ctx	 sc;
 	struct search_set	 acc = { NULL, 0, 0 }, one = { NULL, 0, 0 };
 	struct http_param	 hp;
 	struct buf		 deferred = BUF_INIT;
@@ -1836,14 +1934,6 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	size_t			 n, nskip = 0, i, got;
 	int			 rc = EMBER_OK, any = 0, nparams = 0, used;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.sc_t = t;
-	sc.sc_tb = tb;
-	sc.sc_strict = strict;
-	sc.sc_warn = warnings;
-	sc.sc_plan = plan;
-	sc.sc_err = err;
-	sc.sc_errsz = errsz;
 	if ((value = malloc(2 * (SEARCH_VALUE_MAX + 1))) == NULL)
 		return EMBER_ENOMEM;
 	value2 = value + SEARCH_VALUE_MAX + 1;
@@ -1853,7 +1943,7 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 		if (i < nskip)
 			continue;	/* a date ANDed into an earlier scan */
 		if (++nparams > SEARCH_PARAMS_MAX) {
-			rc = search_fail(&sc, "more than %d search parameters",
+			rc = search_fail(sc, "more than %d search parameters",
 			    SEARCH_PARAMS_MAX);
 			break;
 		}
@@ -1862,7 +1952,7 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 		    http_percent_decode(hp.hp_name, hp.hp_name_len, 1, name,
 		    &n) || http_percent_decode(hp.hp_value, hp.hp_value_len, 1,
 		    value, &n)) {
-			rc = search_fail(&sc, "malformed query parameter");
+			rc = search_fail(sc, "malformed query parameter");
 			break;
 		}
 		if (search_is_result_param(name))
@@ -1881,9 +1971,9 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 		    &partner);
 		used = 0;
 		one.ss_n = 0;
-		rc = search_criterion_and(&sc, type, type_len, name, value, also,
+		rc = search_criterion_and(sc, type, type_len, name, value, also,
 		    &used, &one);
-		if ((rc = search_lenient(&sc, rc)) == SEARCH_IGNORED) {
+		if ((rc = search_lenient(sc, rc)) == SEARCH_IGNORED) {
 			rc = EMBER_OK;
 			continue;
 		}
@@ -1899,15 +1989,17 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 			any = 1;
 		} else
 			set_intersect(&acc, &one);
-		if (plan != NULL)
-			buf_printf(plan, "%.*s: %.100s%s: %zu ids, %zu after AND\n",
+		if (sc->sc_plan != NULL)
+			buf_printf(sc->sc_plan, "%.*s: %.100s%s: %zu ids, "
+			    "%zu after AND\n",
 			    (int)type_len, type, name, used ? " (and the next "
 			    "one, in one scan)" : "", got, acc.ss_n);
 	}
 	if (rc == EMBER_OK && !any) {
-		rc = search_all(&sc, type, type_len, &acc);
-		if (plan != NULL)
-			buf_printf(plan, "%.*s: no criteria: all %zu current\n",
+		rc = search_all(sc, type, type_len, &acc);
+		if (sc->sc_plan != NULL)
+			buf_printf(sc->sc_plan, "%.*s: no criteria: all %zu "
+			    "current\n",
 			    (int)type_len, type, acc.ss_n);
 	}
 	for (d = deferred.data; rc == EMBER_OK && d != NULL &&
@@ -1915,17 +2007,17 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 		struct search_param sp;
 
 		n = strlen(d);
-		rc = search_param(&sc, type, type_len, d, n, &sp);
+		rc = search_param(sc, type, type_len, d, n, &sp);
 		if (rc == EMBER_ENOTFOUND)
-			rc = search_fail(&sc, "unknown search parameter \"%s\" "
+			rc = search_fail(sc, "unknown search parameter \"%s\" "
 			    "for %.*s", d, (int)type_len, type);
 		d += n + 1;
 		if (rc == EMBER_OK)
-			rc = search_is_words(sp.sp_p.code) ? search_words(&sc,
-			    &sp, d, &acc) : search_fail(&sc, "unknown search "
+			rc = search_is_words(sp.sp_p.code) ? search_words(sc,
+			    &sp, d, &acc) : search_fail(sc, "unknown search "
 			    "parameter \"%s\" for %.*s", sp.sp_p.code,
 			    (int)type_len, type);
-		if ((rc = search_lenient(&sc, rc)) == SEARCH_IGNORED)
+		if ((rc = search_lenient(sc, rc)) == SEARCH_IGNORED)
 			rc = EMBER_OK;
 	}
 	buf_free(&deferred);
@@ -1939,6 +2031,109 @@ search_eval(struct store_txn *t, const struct tables *tb, const char *type,
 	return EMBER_OK;
 }
 
+/*
+ * _contained (search.html): resources of type contained in others that
+ * match the query.  A first pass over the postings of contained
+ * resources ("#Type" prefixes, index_keys()) finds candidate containers;
+ * then each contained resource of the type in them is tested on its own,
+ * its keys in memory, so that every criterion holds for one and the same
+ * contained resource.  out gets the containers' rids, in order; hits one
+ * record per match: the container's rid (8 bytes) and the match's index
+ * in its contained list (4 bytes), both host order.
+ */
+static int
+search_contained(struct search_ctx *sc, const char *type, size_t tlen,
+    const char *query, size_t len, struct search_set *out, struct buf *hits)
+{
+	struct search_set	 cand = { NULL, 0, 0 }, one = { NULL, 0, 0 };
+	struct search_ctx	 mem;
+	struct buf		 keys = BUF_INIT;
+	const cJSON		*c;
+	const char		*rt;
+	cJSON			*res;
+	unsigned		 ri;
+	uint32_t		 idx;
+	size_t			 i, nhits = 0;
+	int			 rc, match;
+
+	if (tables_resource_lookup(sc->sc_tb, type, tlen, &ri))
+		return search_fail(sc, "unknown resource type %.*s", (int)tlen,
+		    type);
+	sc->sc_contained = 1;
+	rc = search_eval_ctx(sc, type, tlen, query, len, &cand);
+	sc->sc_contained = 0;
+	if (rc)
+		return rc;
+	mem = *sc;
+	mem.sc_plan = NULL;
+	mem.sc_warn = NULL;
+	for (i = 0; rc == EMBER_OK && i < cand.ss_n; i++) {
+		rc = term_current_tree(sc->sc_t, cand.ss_ids[i], &res);
+		if (rc == EMBER_ENOTFOUND) {
+			rc = EMBER_OK;
+			continue;
+		}
+		if (rc)
+			break;
+		match = 0;
+		idx = 0;
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res,
+		    "contained")) {
+			rt = json_string(c, "resourceType");
+			if (rt != NULL && strlen(rt) == tlen &&
+			    memcmp(rt, type, tlen) == 0) {
+				buf_reset(&keys);
+				mem.sc_mem = &keys;
+				mem.sc_mem_json = c;
+				if ((rc = index_keys(sc->sc_tb, ri, c, &keys)) ||
+				    (rc = search_eval_ctx(&mem, type, tlen,
+				    query, len, &one)))
+					break;
+				if (one.ss_n > 0) {
+					match = 1;
+					nhits++;
+					buf_append(hits, &cand.ss_ids[i], 8);
+					buf_append(hits, &idx, 4);
+				}
+				search_set_free(&one);
+			}
+			idx++;
+		}
+		cJSON_Delete(res);
+		if (rc == EMBER_OK && match)
+			rc = set_add(out, cand.ss_ids[i]);
+	}
+	if (rc == EMBER_OK)
+		rc = buf_error(hits);
+	if (sc->sc_plan != NULL)
+		buf_printf(sc->sc_plan, "_contained: %zu candidate containers, "
+		    "%zu contained %.*s match in %zu\n", cand.ss_n, nhits,
+		    (int)tlen, type, out->ss_n);
+	search_set_free(&cand);
+	search_set_free(&one);
+	buf_free(&keys);
+	return rc;
+}
+
+int
+search_eval(struct store_txn *t, const struct tables *tb, const char *type,
+    size_t type_len, const char *query, size_t len, int strict,
+    struct search_set *out, struct buf *warnings, struct buf *plan,
+    char *err, size_t errsz)
+{
+	struct search_ctx sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_t = t;
+	sc.sc_tb = tb;
+	sc.sc_strict = strict;
+	sc.sc_warn = warnings;
+	sc.sc_plan = plan;
+	sc.sc_err = err;
+	sc.sc_errsz = errsz;
+	return search_eval_ctx(&sc, type, type_len, query, len, out);
+}
+
 /* ---- the searchset ---------------------------------------------------- */
 
 /* Result parameters of one search. */
@@ -1949,6 +2144,8 @@ struct search_opts {
 	int		so_total;	/* 0 none, 1 accurate */
 	uint64_t	so_offset;	/* sorted results: skip this many */
 	int		so_debug;	/* _debug=true with debug_plan on */
+	int		so_contained;	/* _contained: 0 false, 1 true, 2 both */
+	int		so_ctype;	/* _containedType: 1 contained */
 	struct buf	so_include;	/* "Type:param[:Target]" NUL ... */
 	struct buf	so_revinclude;	/* "Type:param" NUL ... */
 	struct buf	so_iterate;	/* _include:iterate specs */
@@ -2079,10 +2276,30 @@ search_opt_one(void *arg, const char *name, const char *value)
 			buf_puts(&o->so_sort, v);
 			buf_putc(&o->so_sort, 0);
 		}
+	} else if (strcmp(name, "_contained") == 0) {
+		if (strcmp(value, "false") == 0)
+			o->so_contained = 0;
+		else if (strcmp(value, "true") == 0)
+			o->so_contained = 1;
+		else if (strcmp(value, "both") == 0)
+			o->so_contained = 2;
+		else {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "_contained "
+			    "must be true, false or both");
+			return EMBER_EINVAL;
+		}
+	} else if (strcmp(name, "_containedType") == 0) {
+		if (strcmp(value, "container") == 0)
+			o->so_ctype = 0;
+		else if (strcmp(value, "contained") == 0)
+			o->so_ctype = 1;
+		else {
+			snprintf(oa->oa_err, sizeof(oa->oa_err), "_containedType "
+			    "must be container or contained");
+			return EMBER_EINVAL;
+		}
 	} else if (strncmp(name, "_include:", 9) == 0 ||
-	    strncmp(name, "_revinclude:", 12) == 0 ||
-	    strcmp(name, "_contained") == 0 ||
-	    strcmp(name, "_containedType") == 0) {
+	    strncmp(name, "_revinclude:", 12) == 0) {
 		if (oa->oa_strict) {
 			snprintf(oa->oa_err, sizeof(oa->oa_err), "%.100s is not "
 			    "supported yet", name);
@@ -2124,6 +2341,48 @@ search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
 		buf_append(b, sv.sv_json, sv.sv_json_len);
 	buf_printf(b, ",\"search\":{\"mode\":\"%s\"}}", mode);
 	return buf_error(b);
+}
+
+/*
+ * Append contained resource number idx of rid as a match: its fullUrl
+ * the container's with the contained id as fragment.
+ */
+static int
+search_entry_contained(struct rest_ctx *cx, struct store_txn *t,
+    uint64_t rid, uint32_t idx, struct buf *b, int *first)
+{
+	struct store_row	 row;
+	struct buf		 one = BUF_INIT;
+	const cJSON		*c;
+	const char		*cid;
+	cJSON			*res;
+	int			 rc;
+
+	if ((rc = store_row(t, rid, &row)) ||
+	    (rc = term_current_tree(t, rid, &res)))
+		return rc == EMBER_ENOTFOUND ? EMBER_OK : rc;
+	c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res,
+	    "contained"), (int)idx);
+	if (c != NULL && (rc = json_write(&one, c, 0)) == EMBER_OK) {
+		if (!*first)
+			buf_putc(b, ',');
+		*first = 0;
+		buf_puts(b, "{\"fullUrl\":\"");
+		buf_json_escape(b, cx->cx_base, strlen(cx->cx_base));
+		buf_putc(b, '/');
+		buf_json_escape(b, row.sr_key, row.sr_key_len);
+		if ((cid = json_string(c, "id")) != NULL) {
+			buf_putc(b, '#');
+			buf_json_escape(b, cid, strlen(cid));
+		}
+		buf_puts(b, "\",\"resource\":");
+		if ((rc = rest_resource_json(cx, one.data, one.len, b)) ==
+		    EMBER_OK)
+			buf_puts(b, ",\"search\":{\"mode\":\"match\"}}");
+	}
+	cJSON_Delete(res);
+	buf_free(&one);
+	return rc ? rc : buf_error(b);
 }
 
 /*
@@ -2598,11 +2857,15 @@ search_handle(struct rest_ctx *cx)
 	struct opts_arg		 oa;
 	struct search_set	 set = { NULL, 0, 0 }, page = { NULL, 0, 0 };
 	struct search_set	 inc = { NULL, 0, 0 };
+	struct search_set	 own = { NULL, 0, 0 }, cset = { NULL, 0, 0 };
 	struct store_txn	*t = NULL;
 	struct buf		 q = BUF_INIT, warn = BUF_INIT, b = BUF_INIT;
 	struct buf		 links = BUF_INIT, plan = BUF_INIT;
+	struct buf		 hits = BUF_INIT;
 	char			 err[512], id[23];
-	size_t			 i, start;
+	size_t			 i, start, total, h = 0;
+	uint64_t		 hrid;
+	uint32_t		 hidx;
 	int			 rc, strict, first = 1;
 
 	strict = rq->rq_prefer != NULL &&
@@ -2634,14 +2897,22 @@ search_handle(struct rest_ctx *cx)
 		    "malformed query");
 		goto done;
 	}
+	if (o.so_contained && (cx->cx_type == NULL || o.so_sort.len ||
+	    cx->cx_comp[0] != '\0')) {
+		rc = rest_fail(cx, EMBER_EINVAL, "_contained needs a resource "
+		    "type, and works without _sort and compartments");
+		goto done;
+	}
 	if ((rc = store_txn_begin(cx->cx_v->svv_store, 0, &t))) {
 		rest_fail(cx, rc, "cannot begin a read transaction");
 		goto done;
 	}
-	if (cx->cx_type != NULL)
+	if (cx->cx_type != NULL && o.so_contained != 1)
 		rc = search_eval(t, cx->cx_v->svv_tables, cx->cx_type,
 		    cx->cx_type_len, q.data ? q.data : "", q.len, strict, &set,
 		    &warn, o.so_debug ? &plan : NULL, err, sizeof(err));
+	else if (cx->cx_type != NULL)
+		rc = EMBER_OK;
 	else
 		rc = search_system(cx, t, q.data ? q.data : "", q.len, strict,
 		    &set, &warn, o.so_debug ? &plan : NULL, err, sizeof(err));
@@ -2653,6 +2924,31 @@ search_handle(struct rest_ctx *cx)
 	    err, sizeof(err)))) {
 		rest_fail(cx, rc, "%s", err);
 		goto done;
+	}
+	total = set.ss_n;
+	if (o.so_contained) {
+		struct search_ctx sc;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.sc_t = t;
+		sc.sc_tb = cx->cx_v->svv_tables;
+		sc.sc_strict = strict;
+		sc.sc_warn = o.so_contained == 1 ? &warn : NULL;
+		sc.sc_plan = o.so_debug ? &plan : NULL;
+		sc.sc_err = err;
+		sc.sc_errsz = sizeof(err);
+		if ((rc = search_contained(&sc, cx->cx_type, cx->cx_type_len,
+		    q.data ? q.data : "", q.len, &cset, &hits))) {
+			rest_fail(cx, rc, "%s", err);
+			goto done;
+		}
+		/* The page walks the union of both in rid order; with
+		 * _containedType=contained a container is listed for its
+		 * own match (own) and for its contained matches (hits). */
+		if ((rc = set_union(&own, &set)) ||
+		    (rc = set_union(&set, &cset)))
+			goto nomem;
+		total = o.so_ctype ? own.ss_n + hits.len / 12 : set.ss_n;
 	}
 	/* The page.  Unsorted: rids after the cursor, in rid order, so that
 	 * pages hold still while others write.  Sorted: by offset. */
@@ -2688,7 +2984,7 @@ search_handle(struct rest_ctx *cx)
 	buf_printf(&b, "{\"resourceType\":\"Bundle\",\"id\":\"%s\","
 	    "\"type\":\"searchset\"", id);
 	if (o.so_total || o.so_summary_count)
-		buf_printf(&b, ",\"total\":%zu", set.ss_n);
+		buf_printf(&b, ",\"total\":%zu", total);
 	search_query_sans_cursor(cx, q.data ? q.data : "", q.len, &links);
 	buf_puts(&b, ",\"link\":[{\"relation\":\"self\",\"url\":\"");
 	buf_json_escape(&b, cx->cx_base, strlen(cx->cx_base));
@@ -2712,10 +3008,24 @@ search_handle(struct rest_ctx *cx)
 	buf_puts(&b, "]");
 	if (!o.so_summary_count || warn.len || plan.len) {
 		buf_puts(&b, ",\"entry\":[");
-		for (i = 0; i < page.ss_n; i++)
-			if ((rc = search_entry(cx, t, page.ss_ids[i], "match",
+		for (i = 0; i < page.ss_n; i++) {
+			if ((!o.so_contained || !o.so_ctype ||
+			    set_has(&own, page.ss_ids[i])) &&
+			    (rc = search_entry(cx, t, page.ss_ids[i], "match",
 			    &b, &first)))
 				goto store_fail;
+			/* Its contained matches (hits are in rid order). */
+			for (; o.so_ctype && h + 12 <= hits.len; h += 12) {
+				memcpy(&hrid, hits.data + h, 8);
+				memcpy(&hidx, hits.data + h + 8, 4);
+				if (hrid > page.ss_ids[i])
+					break;
+				if (hrid == page.ss_ids[i] &&
+				    (rc = search_entry_contained(cx, t, hrid,
+				    hidx, &b, &first)))
+					goto store_fail;
+			}
+		}
 		for (i = 0; i < inc.ss_n; i++)
 			if ((rc = search_entry(cx, t, inc.ss_ids[i], "include",
 			    &b, &first)))
@@ -2766,6 +3076,9 @@ done:
 	search_set_free(&set);
 	search_set_free(&page);
 	search_set_free(&inc);
+	search_set_free(&own);
+	search_set_free(&cset);
+	buf_free(&hits);
 	buf_free(&q);
 	buf_free(&warn);
 	buf_free(&b);

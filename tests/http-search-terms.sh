@@ -5,7 +5,8 @@
 # the server (concepts, filters, whole systems, excludes, expansions,
 # value sets importing others), :below and :above against a stored
 # CodeSystem's hierarchy, _list, _text and _content, and the errors
-# when the terminology is not there; and composites of three components.
+# when the terminology is not there; composites of three components;
+# _contained and _containedType.
 . "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
 NO_EXAMPLES=1 start_server "debug_plan = on"
 CT='Content-Type: application/fhir+json'
@@ -146,6 +147,50 @@ chromosome-variant-coordinate=1$gt1	400 -
 chromosome-variant-coordinate=1$gt1$lt2$3	400 -
 chromosome-variant-coordinate=1$x$lt2	400 -
 TABLE
+
+# _contained and _containedType: contained resources are indexed under
+# their own type's parameters; every criterion must hold for one and the
+# same contained resource.
+R=http://www.nlm.nih.gov/research/umls/rxnorm
+put Medication/m1 '{"resourceType":"Medication","id":"m1","status":"active","code":{"coding":[{"system":"'$R'","code":"1049630"}]}}'
+put MedicationRequest/mr1 '{"resourceType":"MedicationRequest","id":"mr1","contained":[{"resourceType":"Medication","id":"med","status":"active","code":{"coding":[{"system":"'$R'","code":"1049630"}]}}],"status":"active","intent":"order","medicationReference":{"reference":"#med"},"subject":{"reference":"Patient/x"}}'
+put MedicationRequest/mr2 '{"resourceType":"MedicationRequest","id":"mr2","contained":[{"resourceType":"Medication","id":"a","status":"active","code":{"coding":[{"system":"'$R'","code":"111"}]}},{"resourceType":"Medication","id":"b","status":"inactive","code":{"coding":[{"system":"'$R'","code":"222"}]}}],"status":"active","intent":"order","medicationReference":{"reference":"#a"},"subject":{"reference":"Patient/x"}}'
+while IFS=$'\t' read -r q want; do
+	req GET "/Medication?$q"
+	got=$(jqb '[.entry[]? | select(.search.mode == "match") | .fullUrl | split("/") | .[-2:] | join("/")] | sort | join(" ")')
+	is "$STATUS ${got:--}" "$want" "$q"
+done <<'TABLE'
+code=1049630	200 Medication/m1
+code=1049630&_contained=false	200 Medication/m1
+code=1049630&_contained=true	200 MedicationRequest/mr1
+code=1049630&_contained=both	200 Medication/m1 MedicationRequest/mr1
+code=1049630&_contained=true&_containedType=contained	200 MedicationRequest/mr1#med
+code=1049630&_contained=both&_containedType=contained	200 Medication/m1 MedicationRequest/mr1#med
+status=active&_contained=true&_containedType=contained	200 MedicationRequest/mr1#med MedicationRequest/mr2#a
+code=222&status=active&_contained=true	200 -
+code=222&status=inactive&_contained=true	200 MedicationRequest/mr2
+code=222&status=inactive&_contained=true&_containedType=contained	200 MedicationRequest/mr2#b
+code:in=ValueSet/none&_contained=true	400 -
+code=111,222&_contained=true&_containedType=contained	200 MedicationRequest/mr2#a MedicationRequest/mr2#b
+_contained=true&_containedType=contained	200 MedicationRequest/mr1#med MedicationRequest/mr2#a MedicationRequest/mr2#b
+_contained=maybe	400 -
+_contained=true&_containedType=other	400 -
+_contained=true&_sort=code	400 -
+manufacturer.name=x&_contained=true	400 -
+TABLE
+req GET '/Medication?_contained=true&_summary=count'
+is "$STATUS $(jqb .total)" "200 2" "_contained=true: two containers"
+req GET '/Medication?_contained=both&_containedType=contained&_summary=count'
+is "$STATUS $(jqb .total)" "200 4" "_contained=both, contained: one Medication and three contained"
+req GET '/Medication?_contained=true&_containedType=contained&_count=1'
+is "$(pages '.entry[] | .fullUrl | split("/") | .[-1]' | paste -sd' ')" "mr1#med mr2#a mr2#b" \
+    "paging by container: each contained match once"
+req GET '/Medication?code=222&status=active&_contained=true&_debug=true'
+is "$(jqb '[.entry[] | select(.search.mode == "outcome") | .resource.issue[].diagnostics] | join("\n")' | grep -c '_contained: 1 candidate containers, 0 contained Medication match in 0')" 1 \
+    "_debug: the candidate container failed the test of each contained one"
+req PUT /MedicationRequest/mr1 -H "$CT" --data-binary '{"resourceType":"MedicationRequest","id":"mr1","status":"active","intent":"order","medicationCodeableConcept":{"text":"x"},"subject":{"reference":"Patient/x"}}'
+req GET '/Medication?code=1049630&_contained=true'
+is "$STATUS $(jqb '.entry | length')" "200 0" "an update drops the contained postings"
 
 # Conditional operations use the same criteria strictly.
 req DELETE "/Observation?code:below=$C|mammal"
