@@ -190,6 +190,31 @@ index_token(struct index_ctx *ix, const char *system, const char *code)
 	index_emit(ix);
 }
 
+/* identifier:of-type: value NUL type code NUL type system, per coding. */
+static void
+index_of_type(struct index_ctx *ix, const cJSON *ident)
+{
+	const char	*value = json_string(ident, "value"), *code;
+	const cJSON	*c;
+
+	if (value == NULL || *value == '\0')
+		return;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(ident, "type"), "coding")) {
+		if ((code = json_string(c, "code")) == NULL || *code == '\0')
+			continue;
+		buf_reset(&ix->ix_key);
+		buf_putc(&ix->ix_key, 'O');
+		index_put_raw(&ix->ix_key, value);
+		buf_putc(&ix->ix_key, 0);
+		index_put_raw(&ix->ix_key, code);
+		buf_putc(&ix->ix_key, 0);
+		index_put_raw(&ix->ix_key, json_string(c, "system") ?
+		    json_string(c, "system") : "");
+		index_emit(ix);
+	}
+}
+
 static void
 index_text(struct index_ctx *ix, const char *text)
 {
@@ -348,6 +373,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				index_text(ix, json_string(
 				    cJSON_GetObjectItemCaseSensitive(j, "type"),
 				    "text"));
+				index_of_type(ix, j);
 			} else if (strcmp(tn, "ContactPoint") == 0) {
 				index_token(ix, json_string(j, "system"),
 				    json_string(j, "value"));

@@ -13,6 +13,7 @@
  *	'e' exact string				string :exact
  *	'T' code NUL system				token
  *	'x' folded display / text			token :text
+ *	'O' value NUL type code NUL type system	token :of-type
  *	'r' Type/id, or an absolute or canonical URL	reference
  *	'i' system NUL value (Reference.identifier)	reference :identifier
  *	'u' uri						uri

@@ -957,6 +957,28 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 			rc = search_token_terms(sc, sp, v, &k, &sn);
 			break;
 		}
+		if (strcmp(mod, "of-type") == 0) {
+			/* type-system|type-code|value, all three given. */
+			if ((bar = search_find(v, '|')) == NULL ||
+			    (bar2 = search_find(bar + 1, '|')) == NULL ||
+			    bar2 == bar + 1 || bar2[1] == '\0') {
+				rc = search_fail(sc, ":of-type on %s takes "
+				    "system|code|value", sp->sp_p.code);
+				break;
+			}
+			*bar = *bar2 = '\0';
+			search_unescape(v);
+			search_unescape(bar + 1);
+			search_unescape(bar2 + 1);
+			search_key(&k, sp, 'O');
+			buf_puts(&k, bar2 + 1);
+			buf_putc(&k, 0);
+			buf_puts(&k, bar + 1);
+			buf_putc(&k, 0);
+			buf_puts(&k, v);
+			rc = search_scan_exact(sc, &k, &sn);
+			break;
+		}
 		if (*mod && strcmp(mod, "text") && strcmp(mod, "not")) {
 			rc = search_fail(sc, "modifier :%s is not supported on "
 			    "token parameter %s", mod, sp->sp_p.code);

@@ -124,6 +124,24 @@ req DELETE /ValueSet/pets
 req GET "/Observation?code:in=$VS/pets"
 is "$STATUS" 400 "a deleted ValueSet is not there"
 
+# identifier:of-type=type-system|type-code|value.
+V2=http://terminology.hl7.org/CodeSystem/v2-0203
+put Patient/p1 '{"resourceType":"Patient","id":"p1","identifier":[{"type":{"coding":[{"system":"'$V2'","code":"MR"}]},"system":"urn:h","value":"12345"}]}'
+put Patient/p2 '{"resourceType":"Patient","id":"p2","identifier":[{"type":{"coding":[{"system":"'$V2'","code":"DL"}]},"system":"urn:dmv","value":"12345"},{"system":"urn:x","value":"MR"}]}'
+while IFS=$'\t' read -r q want; do
+	req GET "/Patient?$q"
+	got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
+	is "$STATUS ${got:--}" "$want" "$q"
+done <<TABLE
+identifier:of-type=$V2|MR|12345	200 p1
+identifier:of-type=$V2|DL|12345	200 p2
+identifier:of-type=$V2|MR|999	200 -
+identifier:of-type=urn:other|MR|12345	200 -
+identifier=12345	200 p1 p2
+identifier:of-type=MR|12345	400 -
+identifier:of-type=$V2||12345	400 -
+TABLE
+
 # Composites of three components (R4 MolecularSequence coordinates):
 # a token, then two numbers, each with its prefix.
 put MolecularSequence/ms1 '{"resourceType":"MolecularSequence","id":"ms1","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]},"windowStart":22125500,"windowEnd":22125510},"variant":[{"start":22125503,"end":22125504,"observedAllele":"C","referenceAllele":"T"},{"start":22125508,"end":22125509,"observedAllele":"A","referenceAllele":"G"}]}'
