@@ -2333,6 +2333,31 @@ search_opt_one(void *arg, const char *name, const char *value)
 	return EMBER_OK;
 }
 
+/*
+ * A paging link to the page starting at position at of set: the query
+ * without its position (links), then _offset=at for sorted results,
+ * else _cursor= the rid before that position, which
+ * stays put while others write.  Position 0 needs neither.
+ */
+static void
+search_link(struct buf *b, const struct rest_ctx *cx, const struct buf *links,
+    const char *rel, int sorted, const struct search_set *set, size_t at)
+{
+	const char *amp = links->len ? "&" : "";
+
+	buf_printf(b, ",{\"relation\":\"%s\",\"url\":\"", rel);
+	buf_json_escape(b, cx->cx_base, strlen(cx->cx_base));
+	buf_printf(b, "%s%s?", cx->cx_type ? "/" : "", cx->cx_type ?
+	    cx->cx_type : "");
+	buf_json_escape(b, links->data ? links->data : "", links->len);
+	if (at > 0 && sorted)
+		buf_printf(b, "%s_offset=%zu", amp, at);
+	else if (at > 0)
+		buf_printf(b, "%s_cursor=%llu", amp,
+		    (unsigned long long)set->ss_ids[at - 1]);
+	buf_puts(b, "\"}");
+}
+
 /* Append the stored JSON of rid as a searchset entry. */
 static int
 search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
@@ -3014,18 +3039,18 @@ search_handle(struct rest_ctx *cx)
 	    cx->cx_type ? cx->cx_type : "");
 	buf_json_escape(&b, q.data ? q.data : "", q.len);
 	buf_puts(&b, "\"}");
-	if (!o.so_summary_count && i < set.ss_n && page.ss_n > 0) {
-		buf_puts(&b, ",{\"relation\":\"next\",\"url\":\"");
-		buf_json_escape(&b, cx->cx_base, strlen(cx->cx_base));
-		buf_printf(&b, "%s%s?", cx->cx_type ? "/" : "",
-		    cx->cx_type ? cx->cx_type : "");
-		buf_json_escape(&b, links.data ? links.data : "", links.len);
-		if (o.so_sort.len)
-			buf_printf(&b, "%s_offset=%llu\"}", links.len ? "&" :
-			    "", (unsigned long long)(start + page.ss_n));
-		else
-			buf_printf(&b, "%s_cursor=%llu\"}", links.len ? "&" :
-			    "", (unsigned long long)page.ss_ids[page.ss_n - 1]);
+	if (!o.so_summary_count && o.so_count > 0) {
+		size_t count = (size_t)o.so_count, n = set.ss_n;
+		int sorted = o.so_sort.len > 0;
+
+		search_link(&b, cx, &links, "first", sorted, &set, 0);
+		if (start > 0)
+			search_link(&b, cx, &links, "previous", sorted, &set,
+			    start > count ? start - count : 0);
+		if (i < n && page.ss_n > 0)
+			search_link(&b, cx, &links, "next", sorted, &set, i);
+		search_link(&b, cx, &links, "last", sorted, &set, n == 0 ? 0 :
+		    (n - 1) / count * count);
 	}
 	buf_puts(&b, "]");
 	if (!o.so_summary_count || warn.len || plan.len) {

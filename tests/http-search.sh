@@ -187,6 +187,21 @@ is "$(jqb 'has("total")')" false "_total=none: no total"
 req GET '/Patient?_count=1'
 is "$(pages '.entry[0].resource.id' | paste -sd' ')" "s1 s2 s3" \
     "paging with _count=1 visits each match once"
+# first, previous, next and last links; following each gives its page.
+rels() { jqb '[.link[].relation] | join(" ")'; }
+follow() { local u; u=$(jqb ".link[] | select(.relation == \"$1\") | .url"); req GET "/${u#*/fhir/}"; }
+for sort in "" "&_sort=family"; do
+	req GET "/Patient?_count=1$sort"
+	is "$(rels) $(jqb '.entry[0].resource.id')" "self first next last s1" "page 1$sort: links"
+	follow next
+	is "$(rels) $(jqb '.entry[0].resource.id')" "self first previous next last s2" "page 2$sort: links"
+	follow previous
+	is "$(jqb '.entry[0].resource.id')" s1 "previous$sort from page 2 is page 1"
+	follow last
+	is "$(rels) $(jqb '.entry[0].resource.id')" "self first previous last s3" "last$sort: the last page"
+	follow first
+	is "$(jqb '.entry[0].resource.id')" s1 "first$sort"
+done
 
 # POST _search: the form body joins the query.
 req POST '/Patient/_search?gender=male' -H 'Content-Type: application/x-www-form-urlencoded' --data 'birthdate=lt1980'
