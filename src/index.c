@@ -594,10 +594,13 @@ struct index_composite {
 static const unsigned char *
 index_comp_next(const struct buf *list, const unsigned char *p, size_t *n)
 {
-	const unsigned char *end = (const unsigned char *)list->data + list->len;
+	const unsigned char *end;
 
+	if (list->data == NULL)
+		return NULL;	/* no values */
+	end = (const unsigned char *)list->data + list->len;
 	p = p == NULL ? (const unsigned char *)list->data : p + 2 + *n;
-	if (p == NULL || p + 2 > end)
+	if (p + 2 > end)
 		return NULL;
 	*n = ((size_t)p[0] << 8) | p[1];
 	return *n <= (size_t)(end - p - 2) ? p : NULL;

@@ -205,6 +205,53 @@ static const struct {
 	  "\"code\":\"29463-7\"}]},\"subject\":{\"reference\":"
 	  "\"Patient/example\"},\"valueQuantity\":{\"value\":72.50,"
 	  "\"unit\":\"kg\"}}", 201 },
+	/* Terminology, a List, contained resources, three-component
+	 * composites and typed identifiers (search.c's :in, :below,
+	 * _list, _text, _contained, :of-type). */
+	{ "R4", "PUT", "CodeSystem/cs",
+	  "{\"resourceType\":\"CodeSystem\",\"id\":\"cs\",\"url\":"
+	  "\"urn:cs\",\"status\":\"active\",\"content\":\"complete\","
+	  "\"concept\":[{\"code\":\"a\",\"concept\":[{\"code\":\"b\","
+	  "\"concept\":[{\"code\":\"c\"}]}]},{\"code\":\"d\"}]}", 201 },
+	{ "R4", "PUT", "ValueSet/vs",
+	  "{\"resourceType\":\"ValueSet\",\"id\":\"vs\",\"url\":"
+	  "\"urn:vs\",\"status\":\"active\",\"compose\":{\"include\":"
+	  "[{\"system\":\"urn:cs\",\"filter\":[{\"property\":\"concept\","
+	  "\"op\":\"is-a\",\"value\":\"b\"}]},{\"system\":"
+	  "\"http://loinc.org\"},{\"valueSet\":[\"urn:vs2\"]}],"
+	  "\"exclude\":[{\"system\":\"urn:cs\",\"concept\":[{\"code\":"
+	  "\"c\"}]}]}}", 201 },
+	{ "R4", "PUT", "ValueSet/vs2",
+	  "{\"resourceType\":\"ValueSet\",\"id\":\"vs2\",\"url\":"
+	  "\"urn:vs2\",\"status\":\"active\",\"compose\":{\"include\":"
+	  "[{\"valueSet\":[\"urn:vs\"]},{\"system\":\"urn:t\",\"concept\":"
+	  "[{\"code\":\"p1\"}]}]}}", 201 },
+	{ "R4", "PUT", "List/l1",
+	  "{\"resourceType\":\"List\",\"id\":\"l1\",\"status\":\"current\","
+	  "\"mode\":\"working\",\"entry\":[{\"item\":{\"reference\":"
+	  "\"Patient/example\"}},{\"item\":{\"reference\":"
+	  "\"Observation/obs1/_history/1\"}}]}", 201 },
+	{ "R4", "PUT", "MedicationRequest/mr1",
+	  "{\"resourceType\":\"MedicationRequest\",\"id\":\"mr1\","
+	  "\"contained\":[{\"resourceType\":\"Medication\",\"id\":\"m\","
+	  "\"status\":\"active\",\"code\":{\"coding\":[{\"system\":"
+	  "\"urn:cs\",\"code\":\"b\"}]}},{\"resourceType\":\"Patient\","
+	  "\"id\":\"p\",\"text\":{\"status\":\"generated\",\"div\":"
+	  "\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">Ann &amp; "
+	  "B\u00f6b</div>\"},\"name\":[{\"family\":\"Doe\"}]}],"
+	  "\"status\":\"active\",\"intent\":\"order\","
+	  "\"medicationReference\":{\"reference\":\"#m\"},\"subject\":"
+	  "{\"reference\":\"Patient/example\"}}", 201 },
+	{ "R4", "PUT", "MolecularSequence/ms1",
+	  "{\"resourceType\":\"MolecularSequence\",\"id\":\"ms1\","
+	  "\"coordinateSystem\":0,\"referenceSeq\":{\"chromosome\":"
+	  "{\"coding\":[{\"code\":\"1\"}]},\"windowStart\":10,"
+	  "\"windowEnd\":20},\"variant\":[{\"start\":12,\"end\":13}]}",
+	  201 },
+	{ "R4", "PUT", "Patient/typed",
+	  "{\"resourceType\":\"Patient\",\"id\":\"typed\",\"identifier\":"
+	  "[{\"type\":{\"coding\":[{\"system\":\"urn:v2\",\"code\":"
+	  "\"MR\"}]},\"system\":\"urn:t\",\"value\":\"p9\"}]}", 201 },
 	{ "DSTU2", "PUT", "Patient/example",
 	  "{\"resourceType\":\"Patient\",\"id\":\"example\",\"identifier\":"
 	  "[{\"system\":\"urn:t\",\"value\":\"p1\"}]}", 201 },
