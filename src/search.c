@@ -446,8 +446,9 @@ search_postings(struct search_ctx *sc, const void *lo, size_t lolen,
 		return store_postings_scan(sc->sc_t, lo, lolen, hi, hilen,
 		    scan_one, sn);
 	/* One resource's keys in memory (index_keys() form), as rid 1. */
-	p = (const unsigned char *)sc->sc_mem->data;
-	for (end = p + sc->sc_mem->len; p != NULL && p + 2 <= end;
+	if ((p = (const unsigned char *)sc->sc_mem->data) == NULL)
+		return EMBER_OK;	/* no keys */
+	for (end = p + sc->sc_mem->len; p + 2 <= end;
 	    p += 2 + n) {
 		n = ((size_t)p[0] << 8) | p[1];
 		if (n > (size_t)(end - p - 2))
@@ -1618,9 +1619,12 @@ search_words_tree(struct buf *w, const cJSON *j, int depth)
 static int
 search_words_match(const struct buf *words, const char *q, size_t qlen)
 {
-	const char	*w, *end = words->data + words->len;
+	const char	*w, *end;
 	size_t		 n;
 
+	if (words->data == NULL)
+		return 0;	/* the resource has no words */
+	end = words->data + words->len;
 	for (; qlen > 0; qlen -= n + 1, q += n + 1) {
 		n = strlen(q);
 		for (w = words->data; w && w < end; w += strlen(w) + 1)
