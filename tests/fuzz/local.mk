@@ -16,6 +16,7 @@
 #             XML written reads back to the same tree
 #
 # Seeds are in tests/fuzz/corpus/<name>/ (small files from examples/,
+# written as XML for the xml target;
 # the bodies and requests of tests/http-*.sh and tests/test-rest.c, the
 # official R4 search expressions, hand-written edge cases, and every
 # input that once crashed a target: crash-*), dictionaries in
