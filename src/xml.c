@@ -1638,9 +1638,40 @@ xml_xhtml_on_xmldecl(void *ud, const XML_Char *version,
 }
 
 /*
+ * Where the markup that opens at div[i] ends, for the three whose
+ * content is not parsed for references (a comment, a processing
+ * instruction, a CDATA section): the index of its last byte, or len - 1
+ * when it is not closed (expat refuses that later).  i itself when
+ * div[i] opens none of them.
+ */
+static size_t
+xml_div_skip_literal(const char *div, size_t len, size_t i)
+{
+	static const struct {
+		const char	*open, *close;
+	} lit[] = {
+		{ "<!--", "-->" }, { "<?", "?>" }, { "<![CDATA[", "]]>" },
+	};
+	const char	*end;
+	size_t		 k, o, c;
+
+	for (k = 0; k < sizeof(lit) / sizeof(lit[0]); k++) {
+		o = strlen(lit[k].open);
+		c = strlen(lit[k].close);
+		if (len - i < o || memcmp(div + i, lit[k].open, o) != 0)
+			continue;
+		end = memmem(div + i + o, len - i - o, lit[k].close, c);
+		return end == NULL ? len - 1 : (size_t)(end - div) + c - 1;
+	}
+	return i;
+}
+
+/*
  * Rewrite the HTML named entities of div[0..len) (all but XML's five)
  * as character references into tmp.  *out and *outlen are the text to
- * use: div itself when nothing needed rewriting.
+ * use: div itself when nothing needed rewriting.  Inside comments,
+ * processing instructions and CDATA sections `&name;` is text, not a
+ * reference, and is left alone.
  */
 static int
 xml_div_translate(const char *div, size_t len, struct buf *tmp,
@@ -1652,6 +1683,10 @@ xml_div_translate(const char *div, size_t len, struct buf *tmp,
 
 	buf_reset(tmp);
 	for (i = 0; i < len; i++) {
+		if (div[i] == '<') {
+			i = xml_div_skip_literal(div, len, i);
+			continue;
+		}
 		if (div[i] != '&')
 			continue;
 		for (j = i + 1; j < len && j - i <= 10 &&

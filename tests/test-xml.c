@@ -136,6 +136,16 @@ static const struct to_xml to_xml_cases[] = {
 	  "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\","
 	  "\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><p>"
 	  "a&#160;b &#169;</p></div>\"}}" },
+	{ V_R4, "narrative: &name; in a comment, PI or CDATA is not translated",
+	  "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\","
+	  "\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><!-- &nbsp; -->"
+	  "<?pi &copy;?><![CDATA[&nbsp;]]>a&nbsp;</div>\"}}",
+	  DECL "<Patient" FHIR "><text><status value=\"generated\"/>"
+	  "<div" XHTML "><!-- &nbsp; --><?pi &copy;?><![CDATA[&nbsp;]]>"
+	  "a&#160;</div></text></Patient>",
+	  "{\"resourceType\":\"Patient\",\"text\":{\"status\":\"generated\","
+	  "\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\"><!-- &nbsp; -->"
+	  "<?pi &copy;?><![CDATA[&nbsp;]]>a&#160;</div>\"}}" },
 	{ V_DSTU2, "DSTU2 fhir_comments become XML comments",
 	  "{\"resourceType\":\"Patient\",\"fhir_comments\":[\"top\"],"
 	  "\"active\":true,\"_active\":{\"fhir_comments\":[\" a -- b-\"]}}",

@@ -24,7 +24,8 @@ BENCH_HELPERS = tests/bench/fcgi-trivial$(EXEEXT) tests/bench/lmdb-commit$(EXEEX
 BENCH_BUILD = auto
 
 EXTRA_DIST += tests/bench/bench.sh tests/bench/bench.lua \
-	tests/bench/synthetic.awk tests/bench/patient.json
+	tests/bench/synthetic.awk tests/bench/patient.json \
+	tests/bench/soak.sh tests/bench/soak.lua
 CLEANFILES += $(BENCH_HELPERS)
 
 bench:
@@ -80,8 +81,21 @@ bench:
 # The knobs of bench.sh (BENCH_SECONDS, BENCH_ROUNDS, BENCH_DATASET...,
 # see its header) reach it from the environment or the make command line.
 
+# `make soak` (issue 9; never part of make check): a bounded soak of
+# this build, as built, through lighttpd + ember.fcgi with wrk, every
+# worker's memory sampled; tests/bench/soak.sh says what it runs and
+# judges.  SOAK_SECONDS (default 300) and the other SOAK_* knobs reach it
+# from the environment or the make command line.
+soak: all
+	@EMBER_SRCDIR='$(abs_top_srcdir)' EMBER_BUILDDIR='$(abs_top_builddir)' \
+	SOAK_WORK='$(abs_top_builddir)/tests/bench/soak' \
+	SOAK_RESULTS="$${SOAK_RESULTS:-$(abs_top_builddir)/tests/bench/results}" \
+	LIGHTTPD='$(LIGHTTPD)' CURL='$(CURL)' \
+	bash '$(abs_top_srcdir)/tests/bench/soak.sh'
+.PHONY: soak
+
 # `make clean` also removes the bench's scratch folder, its cached data
 # sets and its separate optimized build.
 clean-local: clean-bench
 clean-bench:
-	-rm -rf tests/bench/run tests/bench/cache tests/bench/opt
+	-rm -rf tests/bench/run tests/bench/cache tests/bench/opt tests/bench/soak

@@ -12,8 +12,11 @@
 #   patch     patch_json and patch_fhirpath on fixed resources
 #   fhirpath  fhirpath_compile (+ check, disasm, eval) of the input
 #   cond      cond_match criteria on a small store
+#   xml       xml_to_json in every version, then xml_from_json: the
+#             XML written reads back to the same tree
 #
 # Seeds are in tests/fuzz/corpus/<name>/ (small files from examples/,
+# written as XML for the xml target;
 # the bodies and requests of tests/http-*.sh and tests/test-rest.c, the
 # official R4 search expressions, hand-written edge cases, and every
 # input that once crashed a target: crash-*), dictionaries in
@@ -26,7 +29,7 @@
 # `make fuzz` builds the targets with clang in tests/fuzz/build/ (the
 # core sources compiled again with -fsanitize=fuzzer-no-link,address,
 # undefined; the normal build is not touched) and runs each for
-# FUZZ_SECONDS (default 60) in turn, so about 7 minutes for the seven:
+# FUZZ_SECONDS (default 60) in turn, so about 8 minutes for the eight:
 #
 #   make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS='json rest'] \
 #       [FUZZ_ARGS='-jobs=2 -workers=2'] [FUZZ_CC=clang-14]
@@ -37,16 +40,16 @@
 # fix the bug, and copy the file into tests/fuzz/corpus/<name>/.
 # `make fuzz-build` only builds.  The rule fails if any target crashed.
 
-FUZZ_NAMES = json http rest bundle patch fhirpath cond
+FUZZ_NAMES = json http rest bundle patch fhirpath cond xml
 
 check_PROGRAMS += tests/fuzz/replay-json tests/fuzz/replay-http \
 	tests/fuzz/replay-rest tests/fuzz/replay-bundle \
 	tests/fuzz/replay-patch tests/fuzz/replay-fhirpath \
-	tests/fuzz/replay-cond
+	tests/fuzz/replay-cond tests/fuzz/replay-xml
 TESTS += tests/fuzz/replay-json tests/fuzz/replay-http \
 	tests/fuzz/replay-rest tests/fuzz/replay-bundle \
 	tests/fuzz/replay-patch tests/fuzz/replay-fhirpath \
-	tests/fuzz/replay-cond
+	tests/fuzz/replay-cond tests/fuzz/replay-xml
 
 FUZZ_COMMON = tests/fuzz/replay.c tests/fuzz/fuzz-common.c \
 	tests/fuzz/fuzz.h tests/tap.h
@@ -67,13 +70,15 @@ tests_fuzz_replay_fhirpath_SOURCES = tests/fuzz/fuzz-fhirpath.c $(FUZZ_COMMON)
 tests_fuzz_replay_fhirpath_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_TARGET='"fhirpath"'
 tests_fuzz_replay_cond_SOURCES = tests/fuzz/fuzz-cond.c $(FUZZ_COMMON)
 tests_fuzz_replay_cond_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_TARGET='"cond"'
+tests_fuzz_replay_xml_SOURCES = tests/fuzz/fuzz-xml.c $(FUZZ_COMMON)
+tests_fuzz_replay_xml_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_TARGET='"xml"'
 
 # The corpora travel whole (automake copies a listed folder with its
 # files); the dictionaries by name.
 EXTRA_DIST += tests/fuzz/corpus \
 	tests/fuzz/json.dict tests/fuzz/http.dict tests/fuzz/rest.dict \
 	tests/fuzz/bundle.dict tests/fuzz/patch.dict \
-	tests/fuzz/fhirpath.dict tests/fuzz/cond.dict
+	tests/fuzz/fhirpath.dict tests/fuzz/cond.dict tests/fuzz/xml.dict
 
 # --- make fuzz -----------------------------------------------------------
 
