@@ -1958,8 +1958,12 @@ search_eval_ctx(struct search_ctx *sc, const char *type, size_t type_len,
 	char			*d;
 	char			 name[256], *value = NULL, *value2 = NULL;
 	size_t			 n, nskip = 0, i, got;
+	unsigned		 ri;
 	int			 rc = EMBER_OK, any = 0, nparams = 0, used;
 
+	if (tables_resource_lookup(sc->sc_tb, type, type_len, &ri))
+		return search_fail(sc, "unknown resource type %.*s",
+		    (int)(type_len > 64 ? 64 : type_len), type);
 	if ((value = malloc(2 * (SEARCH_VALUE_MAX + 1))) == NULL)
 		return EMBER_ENOMEM;
 	value2 = value + SEARCH_VALUE_MAX + 1;
