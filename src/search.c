@@ -1340,19 +1340,22 @@ search_chain(struct search_ctx *sc, const struct search_param *sp,
 	return rc;
 }
 
-/* An id named by a reference posting (borrowed from the map). */
+/* An id named by a reference posting: hi_len bytes at hi_off in a
+ * buffer of copies (an owned list lasts only until the next one is read). */
 struct has_id {
-	const char	*hi_id;
+	size_t		 hi_off;
 	size_t		 hi_len;
 };
+
+static const char *has_id_base;	/* the buffer, while qsort runs */
 
 static int
 has_id_cmp(const void *a, const void *b)
 {
 	const struct has_id	*x = a, *y = b;
-	int			 c = memcmp(x->hi_id, y->hi_id,
-				    x->hi_len < y->hi_len ? x->hi_len :
-				    y->hi_len);
+	int			 c = memcmp(has_id_base + x->hi_off,
+				    has_id_base + y->hi_off, x->hi_len <
+				    y->hi_len ? x->hi_len : y->hi_len);
 
 	return c ? c : (x->hi_len > y->hi_len) - (x->hi_len < y->hi_len);
 }
@@ -1374,6 +1377,7 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	const unsigned char	*k0;
 	const char		*c1, *c2;
 	struct has_id		*ids = NULL, *grown;
+	struct buf		 copies = BUF_INIT;
 	size_t			 i, len, n, plen, nids = 0, capids = 0;
 	int			 rc;
 
@@ -1419,18 +1423,21 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 				}
 				ids = grown;
 			}
-			ids[nids].hi_id = (const char *)p + 2 + plen;
+			ids[nids].hi_off = copies.len;
 			ids[nids++].hi_len = n - plen;
+			if ((rc = buf_append(&copies, p + 2 + plen, n - plen)))
+				goto done;
 		}
 	}
 	/* Many matches name the same resource: look each up once. */
+	has_id_base = copies.data;
 	if (nids > 1)
 		qsort(ids, nids, sizeof(*ids), has_id_cmp);
 	for (i = 0; i < nids; i++) {
 		if (i > 0 && has_id_cmp(&ids[i - 1], &ids[i]) == 0)
 			continue;
-		rc = store_current(sc->sc_t, type, tlen, ids[i].hi_id,
-		    ids[i].hi_len, &row);
+		rc = store_current(sc->sc_t, type, tlen, copies.data +
+		    ids[i].hi_off, ids[i].hi_len, &row);
 		if (rc == EMBER_ENOTFOUND)
 			continue;
 		if (rc)
@@ -1442,6 +1449,7 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	rc = EMBER_OK;
 done:
 	free(ids);
+	buf_free(&copies);
 	search_set_free(&inner);
 	buf_free(&k);
 	return rc;
