@@ -56,14 +56,20 @@ struct store {
 };
 
 /*
- * Postings written by a write transaction wait here, and go into the
- * tree in key order when the transaction commits (or before anything
- * reads or deletes postings in it): sorted puts touch each leaf page
- * once per batch instead of once per key.
+ * What the handles of one transaction share.  Postings written by a
+ * write transaction wait in pd_recs, and go into the tree in key order
+ * when the transaction commits (or before anything reads or deletes
+ * postings in it): sorted puts touch each leaf page once per batch
+ * instead of once per key.  The scratch buffers serve one call at a
+ * time and are kept for the next: a Bundle entry's handle is new, its
+ * transaction is not.
  */
 struct store_pending {
 	struct buf	 pd_recs;	/* records: rid(8) len(2) key */
 	size_t		 pd_n;		/* records in pd_recs */
+	struct buf	 pd_scratch;	/* encoding an owned list */
+	struct buf	 pd_work;	/* the compressor's window */
+	struct buf	 pd_lz;		/* compressed or decompressed bytes */
 };
 
 struct store_txn {
@@ -71,12 +77,9 @@ struct store_txn {
 	MDB_txn		*t_txn;
 	int		 t_write;
 	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
-	struct store_pending *t_pend;	/* write: shared with borrowers */
+	struct store_pending *t_pend;	/* shared with borrowers */
 	struct buf	 t_owned;	/* store_postings_owned()'s answer */
 	struct buf	 t_json;	/* store_version()'s answer */
-	struct buf	 t_scratch;	/* encoding an owned list */
-	struct buf	 t_work;	/* the compressor's window */
-	struct buf	 t_lz;		/* compressed or decompressed bytes */
 };
 
 static int
@@ -276,17 +279,16 @@ store_lz_sequence(struct buf *o, const unsigned char *lit, size_t nlit,
 }
 
 /*
- * Compress src (n bytes) into out (reset first), with the dictionary
- * when dict is set.  work holds the window and chains between calls.
- * Returns EMBER_OK (out may be no shorter than src: the caller checks)
- * or EMBER_ENOMEM.
+ * Compress src (n bytes) into out (reset first).  work holds the window
+ * and chains between calls.  Returns EMBER_OK (out may be no shorter
+ * than src: the caller checks) or EMBER_ENOMEM.
  */
 static int
-store_lz_compress(const struct store_lz_prep *lp, int dict,
-    const void *src, size_t n, struct buf *work, struct buf *out)
+store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
+    struct buf *work, struct buf *out)
 {
-	const size_t	 base = dict ? LZ_DICT_LEN : 0;
-	const int32_t	*dprev = dict ? lp->lp_prev : NULL;
+	const size_t	 base = LZ_DICT_LEN;
+	const int32_t	*dprev = lp->lp_prev;
 	unsigned char	*w;
 	int32_t		*head, *prev, cand;
 	size_t		 end, i, anchor, best, boff, len, need, depth, lim;
@@ -305,12 +307,8 @@ store_lz_compress(const struct store_lz_prep *lp, int dict,
 	head = (int32_t *)(void *)(w + ((end + 3) & ~(size_t)3));
 	/* prev[p - base] for the data; the dictionary's are lp_prev */
 	prev = head + LZ_HASH_SIZE;
-	if (dict) {
-		memcpy(w, store_lz_dict, base);
-		memcpy(head, lp->lp_head, sizeof(lp->lp_head));
-	} else
-		for (i = 0; i < LZ_HASH_SIZE; i++)
-			head[i] = -1;
+	memcpy(w, store_lz_dict, base);
+	memcpy(head, lp->lp_head, sizeof(lp->lp_head));
 	memcpy(w + base, src, n);
 
 	anchor = i = base;
@@ -378,27 +376,23 @@ store_lz_get_len(const unsigned char **ip, const unsigned char *iend,
 }
 
 /*
- * Decompress in (len bytes) to exactly outlen bytes at the end of out
- * (reset first, the dictionary copied ahead when dict is set); *data
- * points at them.  EMBER_OK, EMBER_ESTORE for a malformed stream,
- * EMBER_ENOMEM.
+ * Decompress in (len bytes) to exactly outlen bytes in out (reset
+ * first).  EMBER_OK, EMBER_ESTORE for a malformed stream, EMBER_ENOMEM.
  */
 static int
-store_lz_decompress(int dict, const unsigned char *in, size_t len,
-    size_t outlen, struct buf *out, const char **data)
+store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
+    struct buf *out)
 {
-	const size_t		 base = dict ? LZ_DICT_LEN : 0;
+	const unsigned char	*dict = (const unsigned char *)store_lz_dict;
 	const unsigned char	*ip = in, *iend = in + len;
 	unsigned char		*w, *op, *oend;
-	size_t			 nlit, mlen, off;
+	size_t			 nlit, mlen, off, back, n;
 	unsigned		 tok;
 
 	buf_reset(out);
-	if (outlen > SIZE_MAX - base - 1 || buf_reserve(out, base + outlen))
+	if (outlen > SIZE_MAX - 1 || buf_reserve(out, outlen))
 		return EMBER_ENOMEM;
-	w = (unsigned char *)out->data;
-	memcpy(w, store_lz_dict, base);
-	op = w + base;
+	w = op = (unsigned char *)out->data;
 	oend = op + outlen;
 	while (ip < iend) {
 		tok = *ip++;
@@ -420,9 +414,17 @@ store_lz_decompress(int dict, const unsigned char *in, size_t len,
 		if ((tok & 15) == 15 &&
 		    store_lz_get_len(&ip, iend, &mlen, outlen))
 			return EMBER_ESTORE;
-		if (off == 0 || off > (size_t)(op - w) ||
+		if (off == 0 || off > (size_t)(op - w) + LZ_DICT_LEN ||
 		    mlen > (size_t)(oend - op))
 			return EMBER_ESTORE;
+		if (off > (size_t)(op - w)) {
+			/* From the dictionary, which notionally ends at w. */
+			back = off - (size_t)(op - w);
+			n = back < mlen ? back : mlen;
+			memcpy(op, dict + LZ_DICT_LEN - back, n);
+			op += n;
+			mlen -= n;
+		}
 		if (off >= mlen) {
 			memcpy(op, op - off, mlen);
 			op += mlen;
@@ -432,8 +434,7 @@ store_lz_decompress(int dict, const unsigned char *in, size_t len,
 	}
 	if (op != oend)
 		return EMBER_ESTORE;
-	out->len = base + outlen;
-	*data = out->data + base;
+	out->len = outlen;
 	return EMBER_OK;
 }
 
@@ -566,7 +567,7 @@ store_txn_begin(struct store *s, int write, struct store_txn **out)
 		return EMBER_ENOMEM;
 	t->t_store = s;
 	t->t_write = write;
-	if (write && (t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
+	if ((t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
 		free(t);
 		return EMBER_ENOMEM;
 	}
@@ -586,13 +587,13 @@ store_txn_free(struct store_txn *t)
 {
 	if (!t->t_borrowed && t->t_pend != NULL) {
 		buf_free(&t->t_pend->pd_recs);
+		buf_free(&t->t_pend->pd_scratch);
+		buf_free(&t->t_pend->pd_work);
+		buf_free(&t->t_pend->pd_lz);
 		free(t->t_pend);
 	}
 	buf_free(&t->t_owned);
 	buf_free(&t->t_json);
-	buf_free(&t->t_scratch);
-	buf_free(&t->t_work);
-	buf_free(&t->t_lz);
 	free(t);
 }
 
@@ -739,10 +740,11 @@ store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
 	if (flags & FLAG_LZ) {
 		if (len < 4)
 			return EMBER_ESTORE;
-		if ((rc = store_lz_decompress(1, p + VER_HDR + 4, len - 4,
-		    be32_get(p + VER_HDR), &t->t_json, &json)))
+		if ((rc = store_lz_decompress(p + VER_HDR + 4, len - 4,
+		    be32_get(p + VER_HDR), &t->t_json)))
 			return rc;
-		len = be32_get(p + VER_HDR);
+		json = t->t_json.data;
+		len = t->t_json.len;
 	}
 	out->sv_version = vid;
 	out->sv_last_updated = be64_get(p);
@@ -863,13 +865,13 @@ store_write(struct store_txn *t, const struct store_write *w,
 	body = w->sw_json;
 	blen = w->sw_json_len;
 	if (blen >= LZ_WORTH && blen <= UINT32_MAX) {
-		if ((rc = store_lz_compress(t->t_store->s_lz, 1, w->sw_json,
-		    w->sw_json_len, &t->t_work, &t->t_lz)))
+		if ((rc = store_lz_compress(t->t_store->s_lz, w->sw_json,
+		    w->sw_json_len, &t->t_pend->pd_work, &t->t_pend->pd_lz)))
 			return rc;
-		if (t->t_lz.len + 4 < blen) {
+		if (t->t_pend->pd_lz.len + 4 < blen) {
 			flags |= FLAG_LZ;
-			body = t->t_lz.data;
-			blen = t->t_lz.len;
+			body = t->t_pend->pd_lz.data;
+			blen = t->t_pend->pd_lz.len;
 		}
 	}
 
@@ -992,91 +994,42 @@ store_keys_sorted(const unsigned char *p, size_t len, struct store_key **out,
 	return EMBER_OK;
 }
 
-/*
- * An owned list on disk: its keys in order, each written as the bytes it
- * shares with the one before (1 byte, at most 255), the length of the
- * rest (2 bytes) and the rest.  Sorted keys share their parameter
- * prefix and often much of their value.
- */
+/* The keys k[0..n) in blob form (2-byte length, key) in out. */
 static int
-store_owned_encode(const struct store_key *k, size_t n, struct buf *out)
+store_keys_blob(const struct store_key *k, size_t n, struct buf *out)
 {
-	size_t	i, shared, max;
+	size_t i;
 
 	buf_reset(out);
 	for (i = 0; i < n; i++) {
-		shared = 0;
-		if (i > 0) {
-			max = k[i - 1].sk_len < k[i].sk_len ?
-			    k[i - 1].sk_len : k[i].sk_len;
-			if (max > 255)
-				max = 255;
-			while (shared < max &&
-			    k[i - 1].sk_p[shared] == k[i].sk_p[shared])
-				shared++;
-		}
-		buf_putc(out, (int)shared);
-		buf_putc(out, (int)((k[i].sk_len - shared) >> 8));
-		buf_putc(out, (int)((k[i].sk_len - shared) & 0xff));
-		buf_append(out, k[i].sk_p + shared, k[i].sk_len - shared);
+		buf_putc(out, (int)(k[i].sk_len >> 8));
+		buf_putc(out, (int)(k[i].sk_len & 0xff));
+		buf_append(out, k[i].sk_p, k[i].sk_len);
 	}
 	return buf_error(out);
 }
 
 /*
- * Decode an owned list into blob form (2-byte length, key) in out.
- * EMBER_OK, EMBER_ESTORE when it is malformed, EMBER_ENOMEM.
- */
-static int
-store_owned_decode(const unsigned char *p, size_t len, struct buf *out)
-{
-	size_t			 shared, rest, prev = 0, prevlen = 0, at;
-
-	buf_reset(out);
-	while (len > 0) {
-		if (len < 3)
-			return EMBER_ESTORE;
-		shared = p[0];
-		rest = ((size_t)p[1] << 8) | p[2];
-		if (shared > prevlen || rest > len - 3 ||
-		    shared + rest > STORE_POSTING_MAX)
-			return EMBER_ESTORE;
-		if (buf_reserve(out, 2 + shared + rest))
-			return EMBER_ENOMEM;
-		at = out->len;
-		out->data[at] = (char)((shared + rest) >> 8);
-		out->data[at + 1] = (char)((shared + rest) & 0xff);
-		if (shared)
-			memmove(out->data + at + 2, out->data + prev, shared);
-		memcpy(out->data + at + 2 + shared, p + 3, rest);
-		out->len = at + 2 + shared + rest;
-		prev = at + 2;
-		prevlen = shared + rest;
-		p += 3 + rest;
-		len -= 3 + rest;
-	}
-	return EMBER_OK;
-}
-
-/*
- * Put the owned list encoded in t_scratch under key k: 'F' and the list,
- * or 'Z', its length (4) and the list compressed when that is shorter.
+ * Put the owned list in pd_scratch (blob form) under key k: 'Z', its
+ * length (4) and the list compressed when that is shorter, else 'B' and
+ * the list.
  */
 static int
 store_owned_put(struct store_txn *t, MDB_val *k)
 {
-	const struct buf	*list = &t->t_scratch;
+	const struct buf	*list = &t->t_pend->pd_scratch;
+	const struct buf	*lz = &t->t_pend->pd_lz;
 	unsigned char		*p;
 	MDB_val			 v;
 	int			 rc, z = 0;
 
 	if (list->len >= LZ_WORTH && list->len <= UINT32_MAX) {
-		if ((rc = store_lz_compress(NULL, 0, list->data, list->len,
-		    &t->t_work, &t->t_lz)))
+		if ((rc = store_lz_compress(t->t_store->s_lz, list->data,
+		    list->len, &t->t_pend->pd_work, &t->t_pend->pd_lz)))
 			return rc;
-		z = t->t_lz.len + 4 < list->len;
+		z = lz->len + 4 < list->len;
 	}
-	v.mv_size = 1 + (z ? 4 + t->t_lz.len : list->len);
+	v.mv_size = 1 + (z ? 4 + lz->len : list->len);
 	if ((rc = mdb_put(t->t_txn, t->t_store->s_dbi[DB_OWNED], k, &v,
 	    MDB_RESERVE)))
 		return store_lmdb_err(rc);
@@ -1084,37 +1037,39 @@ store_owned_put(struct store_txn *t, MDB_val *k)
 	if (z) {
 		p[0] = 'Z';
 		be32_put(p + 1, (uint32_t)list->len);
-		memcpy(p + 5, t->t_lz.data, t->t_lz.len);
+		memcpy(p + 5, lz->data, lz->len);
 	} else {
-		p[0] = 'F';
+		p[0] = 'B';
 		memcpy(p + 1, list->data, list->len);
 	}
 	return EMBER_OK;
 }
 
 /*
- * Decode an owned list as stored (store_owned_put()) into blob form in
- * out, using lz for the decompressed list.  EMBER_OK, EMBER_ESTORE,
- * EMBER_ENOMEM.
+ * An owned list as stored (store_owned_put()) in blob form: *keys and
+ * *len point into the map, or into out when it was compressed.
+ * EMBER_OK, EMBER_ESTORE, EMBER_ENOMEM.
  */
 static int
-store_owned_read(const MDB_val *v, struct buf *lz, struct buf *out)
+store_owned_read(const MDB_val *v, struct buf *out, const void **keys,
+    size_t *len)
 {
 	const unsigned char	*p = v->mv_data;
-	const char		*list;
 	int			 rc;
 
-	if (v->mv_size < 1)
+	if (v->mv_size >= 1 && p[0] == 'B') {
+		*keys = p + 1;
+		*len = v->mv_size - 1;
+		return EMBER_OK;
+	}
+	if (v->mv_size < 5 || p[0] != 'Z')
 		return EMBER_ESTORE;
-	if (p[0] == 'F')
-		return store_owned_decode(p + 1, v->mv_size - 1, out);
-	if (p[0] != 'Z' || v->mv_size < 5)
-		return EMBER_ESTORE;
-	if ((rc = store_lz_decompress(0, p + 5, v->mv_size - 5,
-	    be32_get(p + 1), lz, &list)))
+	if ((rc = store_lz_decompress(p + 5, v->mv_size - 5, be32_get(p + 1),
+	    out)))
 		return rc;
-	return store_owned_decode((const unsigned char *)list,
-	    be32_get(p + 1), out);
+	*keys = out->data ? out->data : "";
+	*len = out->len;
+	return EMBER_OK;
 }
 
 /* Order of pending records (rid(8) len(2) key): key, then rid. */
@@ -1177,18 +1132,19 @@ done:
 
 /* Remove the postings an owned list (blob form) names for rid. */
 static int
-store_postings_remove(struct store_txn *t, const struct buf *blob,
-    uint64_t rid)
+store_postings_remove(struct store_txn *t, const unsigned char *p,
+    size_t len, uint64_t rid)
 {
-	const unsigned char	*p = (const unsigned char *)blob->data;
 	unsigned char		 rk[8];
-	size_t			 len = blob->len, n;
+	size_t			 n;
 	MDB_val			 k, v;
 	int			 rc;
 
 	be64_put(rk, rid);
 	while (len >= 2) {
 		n = ((size_t)p[0] << 8) | p[1];
+		if (n > len - 2)
+			return EMBER_ESTORE;
 		k.mv_data = (void *)(uintptr_t)(p + 2);
 		k.mv_size = n;
 		v.mv_data = rk;
@@ -1210,8 +1166,9 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 	struct store_pending	*pd = t->t_pend;
 	struct store_key	*sk = NULL;
 	unsigned char		 rk[8], rec[10];
+	const void		*old;
 	MDB_val			 k, v;
-	size_t			 n, i;
+	size_t			 n, i, oldlen;
 	int			 rc;
 
 	if (!t->t_write || pd == NULL)
@@ -1221,10 +1178,16 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 	k.mv_size = 8;
 	rc = mdb_get(t->t_txn, dbi[DB_OWNED], &k, &v);
 	if (rc == 0) {
-		/* Its old postings may still be pending. */
+		/* Its old postings may still be pending.  The list is
+		 * copied out of the map before the tree changes. */
 		if ((rc = store_pending_flush(t)) ||
-		    (rc = store_owned_read(&v, &t->t_lz, &t->t_owned)) ||
-		    (rc = store_postings_remove(t, &t->t_owned, rid)))
+		    (rc = store_owned_read(&v, &pd->pd_lz, &old, &oldlen)))
+			return rc;
+		buf_reset(&t->t_owned);
+		if ((rc = buf_append(&t->t_owned, old, oldlen)) ||
+		    (rc = store_postings_remove(t,
+		    (const unsigned char *)t->t_owned.data, t->t_owned.len,
+		    rid)))
 			return rc;
 		if ((rc = mdb_del(t->t_txn, dbi[DB_OWNED], &k, NULL)))
 			return store_lmdb_err(rc);
@@ -1245,7 +1208,7 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 	}
 	pd->pd_n += n;
 	if ((rc = buf_error(&pd->pd_recs)) ||
-	    (rc = store_owned_encode(sk, n, &t->t_scratch)))
+	    (rc = store_keys_blob(sk, n, &pd->pd_scratch)))
 		goto done;
 	rc = store_owned_put(t, &k);
 done:
@@ -1262,11 +1225,7 @@ store_postings_owned(struct store_txn *t, uint64_t rid, const void **keys,
 
 	if ((rc = store_get_rid(t, DB_OWNED, rid, &v)))
 		return store_lmdb_err(rc);
-	if ((rc = store_owned_read(&v, &t->t_lz, &t->t_owned)))
-		return rc;
-	*keys = t->t_owned.data ? t->t_owned.data : "";
-	*len = t->t_owned.len;
-	return EMBER_OK;
+	return store_owned_read(&v, &t->t_owned, keys, len);
 }
 
 int
@@ -1535,8 +1494,9 @@ store_check_postings(struct store_txn *t,
 	MDB_cursor		*cur, *pcur = NULL;
 	MDB_val			 k, v, pk, pv;
 	struct store_row	 row;
-	struct buf		 blob = BUF_INIT, lz = BUF_INIT;
+	struct buf		 lz = BUF_INIT;
 	const unsigned char	*p;
+	const void		*list;
 	unsigned char		 rk[8];
 	uint64_t		 rid, owned = 0;
 	size_t			 len, n;
@@ -1558,15 +1518,20 @@ store_check_postings(struct store_txn *t,
 			store_problem(report, arg, problems, "rid %llu owns "
 			    "postings but is not a current resource",
 			    (unsigned long long)rid);
-		if (store_owned_read(&v, &lz, &blob)) {
+		if (store_owned_read(&v, &lz, &list, &len)) {
 			store_problem(report, arg, problems, "rid %llu: "
 			    "malformed owned list", (unsigned long long)rid);
 			continue;
 		}
 		be64_put(rk, rid);
-		for (p = (const unsigned char *)blob.data, len = blob.len;
-		    len >= 2; p += 2 + n, len -= 2 + n) {
+		for (p = list; len >= 2; p += 2 + n, len -= 2 + n) {
 			n = ((size_t)p[0] << 8) | p[1];
+			if (n > len - 2 || n > STORE_POSTING_MAX) {
+				store_problem(report, arg, problems, "rid %llu: "
+				    "malformed owned list",
+				    (unsigned long long)rid);
+				break;
+			}
 			pk.mv_data = (void *)(uintptr_t)(p + 2);
 			pk.mv_size = n;
 			pv.mv_data = rk;
@@ -1580,7 +1545,6 @@ store_check_postings(struct store_txn *t,
 	}
 	mdb_cursor_close(pcur);
 	mdb_cursor_close(cur);
-	buf_free(&blob);
 	buf_free(&lz);
 	if (rc != MDB_NOTFOUND)
 		return store_lmdb_err(rc);
