@@ -25,9 +25,11 @@
 
 #define STORE_FORMAT	3		/* on-disk layout version: 2 has
 					   hashed parameter prefixes, 3
-					   postings as key -> sorted rids
-					   and front-coded owned lists */
+					   postings as key -> sorted 4-byte
+					   rids, compressed versions and
+					   owned lists */
 #define STORE_KEY_MAX	200		/* "Type/id": type <= 64, id <= 64 */
+#define STORE_RID_MAX	UINT32_MAX	/* postings hold rids in 4 bytes */
 
 #define ROW_HDR		16		/* version 4, flags 4, lastUpdated 8 */
 #define VER_HDR		12		/* lastUpdated 8, flags 4 */
@@ -842,6 +844,8 @@ store_write(struct store_txn *t, const struct store_write *w,
 		if ((rc = store_meta_get(t, "next_rid", &rid)))
 			return rc;
 		rid++;	/* rid 0 is never used: it means "none" */
+		if (rid > STORE_RID_MAX)
+			return EMBER_EFULL;
 		if ((rc = store_meta_put(t, "next_rid", rid)))
 			return rc;
 		be64_put(rk, rid);
@@ -1114,8 +1118,8 @@ store_pending_flush(struct store_txn *t)
 	for (i = 0; i < pd->pd_n; i++) {
 		k.mv_data = (void *)(uintptr_t)(recs[i] + 10);
 		k.mv_size = ((size_t)recs[i][8] << 8) | recs[i][9];
-		v.mv_data = (void *)(uintptr_t)recs[i];
-		v.mv_size = 8;
+		v.mv_data = (void *)(uintptr_t)(recs[i] + 4);
+		v.mv_size = 4;
 		rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
 		if (rc == MDB_KEYEXIST)
 			rc = 0;
@@ -1135,12 +1139,12 @@ static int
 store_postings_remove(struct store_txn *t, const unsigned char *p,
     size_t len, uint64_t rid)
 {
-	unsigned char		 rk[8];
+	unsigned char		 rk[4];
 	size_t			 n;
 	MDB_val			 k, v;
 	int			 rc;
 
-	be64_put(rk, rid);
+	be32_put(rk, (uint32_t)rid);
 	while (len >= 2) {
 		n = ((size_t)p[0] << 8) | p[1];
 		if (n > len - 2)
@@ -1148,7 +1152,7 @@ store_postings_remove(struct store_txn *t, const unsigned char *p,
 		k.mv_data = (void *)(uintptr_t)(p + 2);
 		k.mv_size = n;
 		v.mv_data = rk;
-		v.mv_size = 8;
+		v.mv_size = 4;
 		rc = mdb_del(t->t_txn, t->t_store->s_dbi[DB_POSTINGS], &k, &v);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return store_lmdb_err(rc);
@@ -1251,7 +1255,7 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		p = k.mv_data;
 		n = k.mv_size;
-		if (v.mv_size != 8)
+		if (v.mv_size != 4)
 			continue;
 		if (hi == NULL) {
 			if (n < lolen || memcmp(p, lo, lolen) != 0)
@@ -1262,7 +1266,7 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 			if (c > 0 || (c == 0 && n >= hilen))
 				break;
 		}
-		if ((stop = fn(arg, p, n, be64_get(v.mv_data))) != 0)
+		if ((stop = fn(arg, p, n, be32_get(v.mv_data))) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
@@ -1497,7 +1501,7 @@ store_check_postings(struct store_txn *t,
 	struct buf		 lz = BUF_INIT;
 	const unsigned char	*p;
 	const void		*list;
-	unsigned char		 rk[8];
+	unsigned char		 rk[4];
 	uint64_t		 rid, owned = 0;
 	size_t			 len, n;
 	MDB_stat		 st;
@@ -1523,7 +1527,7 @@ store_check_postings(struct store_txn *t,
 			    "malformed owned list", (unsigned long long)rid);
 			continue;
 		}
-		be64_put(rk, rid);
+		be32_put(rk, (uint32_t)rid);
 		for (p = list; len >= 2; p += 2 + n, len -= 2 + n) {
 			n = ((size_t)p[0] << 8) | p[1];
 			if (n > len - 2 || n > STORE_POSTING_MAX) {
@@ -1535,7 +1539,7 @@ store_check_postings(struct store_txn *t,
 			pk.mv_data = (void *)(uintptr_t)(p + 2);
 			pk.mv_size = n;
 			pv.mv_data = rk;
-			pv.mv_size = 8;
+			pv.mv_size = 4;
 			if (mdb_cursor_get(pcur, &pk, &pv, MDB_GET_BOTH) != 0)
 				store_problem(report, arg, problems, "rid %llu: "
 				    "an owned posting is missing",

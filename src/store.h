@@ -11,8 +11,8 @@
  *   history   lastUpdated, rid      -> versionId   (system history)
  *   typehist  Type, lastUpdated, rid -> versionId  (type history)
  *   postings  index key (search issue) -> the rids having it, sorted
- *             duplicates of 8 bytes
- *   owned     rid -> its posting keys, sorted, front-coded, compressed
+ *             duplicates of 4 bytes (so at most 2^32 - 1 rids)
+ *   owned     rid -> its posting keys, sorted, compressed
  *   meta      "format", "clock", "next_rid"
  * Keys are big-endian so LMDB's byte order is time and id order.
  *
@@ -152,7 +152,8 @@ int store_clock(struct store_txn *t, uint64_t *out);
  * version, moves the current row and adds the history rows.  The caller
  * has checked the version number against store_current().  Returns
  * EMBER_OK with the new row in *out (may be NULL); EMBER_ECONFLICT when
- * sw_version is not current + 1; EMBER_EFULL; EMBER_ESTORE.
+ * sw_version is not current + 1; EMBER_EFULL (also when 2^32 - 1 rids
+ * are used up); EMBER_ESTORE.
  */
 int store_write(struct store_txn *t, const struct store_write *w,
     struct store_row *out);
