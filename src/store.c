@@ -79,7 +79,7 @@ struct store_txn {
 	MDB_txn		*t_txn;
 	int		 t_write;
 	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
-	struct store_pending *t_pend;	/* shared with borrowers */
+	struct store_pending *t_pend;	/* write: shared with borrowers */
 	struct buf	 t_owned;	/* store_postings_owned()'s answer */
 	struct buf	 t_json;	/* store_version()'s answer */
 };
@@ -121,6 +121,7 @@ store_lmdb_err(int rc)
 #define LZ_HASH_SIZE	(1u << LZ_HASH_BITS)
 #define LZ_CHAIN	8		/* candidates tried per position */
 #define LZ_WINDOW	65535u
+#define LZ_SLACK	8		/* bytes a decoder may write past */
 
 static const char store_lz_dict[] =
     "\"profile\":[\"http://hl7.org/fhir/StructureDefinition/"
@@ -392,7 +393,9 @@ store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
 	unsigned		 tok;
 
 	buf_reset(out);
-	if (outlen > SIZE_MAX - 1 || buf_reserve(out, outlen))
+	/* LZ_SLACK past the end: matches are copied 8 bytes at a time */
+	if (outlen > SIZE_MAX - 1 - LZ_SLACK ||
+	    buf_reserve(out, outlen + LZ_SLACK))
 		return EMBER_ENOMEM;
 	w = op = (unsigned char *)out->data;
 	oend = op + outlen;
@@ -427,10 +430,13 @@ store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
 			op += n;
 			mlen -= n;
 		}
-		if (off >= mlen) {
-			memcpy(op, op - off, mlen);
+		if (off >= 8) {
+			/* Each 8 bytes read lie wholly before those written;
+			 * the last copy may run up to 7 bytes past mlen. */
+			for (n = 0; n < mlen; n += 8)
+				memcpy(op + n, op + n - off, 8);
 			op += mlen;
-		} else	/* overlapping: a run */
+		} else	/* a short run */
 			for (; mlen > 0; mlen--, op++)
 				*op = op[-off];
 	}
@@ -569,7 +575,7 @@ store_txn_begin(struct store *s, int write, struct store_txn **out)
 		return EMBER_ENOMEM;
 	t->t_store = s;
 	t->t_write = write;
-	if ((t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
+	if (write && (t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
 		free(t);
 		return EMBER_ENOMEM;
 	}
