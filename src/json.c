@@ -92,6 +92,10 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 					    "control character in string", i);
 					return EMBER_EINVAL;
 				}
+				if (p[i] < 0x80) {	/* most bytes */
+					i++;
+					continue;
+				}
 				if ((n = buf_utf8_decode(p + i, len - i, NULL)) == 0) {
 					json_err(err, errsz, "invalid UTF-8", i);
 					return EMBER_EINVAL;

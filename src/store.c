@@ -19,16 +19,23 @@
 #include <lmdb.h>
 
 #include "be.h"
+#include "buf.h"
 #include "error.h"
 #include "store.h"
 
-#define STORE_FORMAT	2		/* on-disk layout version: 2 has
-					   hashed parameter prefixes */
+#define STORE_FORMAT	3		/* on-disk layout version: 2 has
+					   hashed parameter prefixes, 3
+					   postings as key -> sorted 4-byte
+					   rids, compressed versions and
+					   owned lists */
 #define STORE_KEY_MAX	200		/* "Type/id": type <= 64, id <= 64 */
+#define STORE_RID_MAX	UINT32_MAX	/* postings hold rids in 4 bytes */
 
 #define ROW_HDR		16		/* version 4, flags 4, lastUpdated 8 */
 #define VER_HDR		12		/* lastUpdated 8, flags 4 */
 #define FLAG_DELETED	0x1u
+#define FLAG_LZ		0x2u		/* JSON compressed: length(4), stream */
+#define LZ_WORTH	64		/* shorter JSON is stored as it is */
 #define FLAG_METHOD(f)	(((f) >> 8) & 0xffu)
 
 enum store_dbi {
@@ -41,10 +48,30 @@ static const char *const store_db_names[DB__COUNT] = {
 	"postings", "owned", "meta"
 };
 
+struct store_lz_prep;
+
 struct store {
 	MDB_env		*s_env;
 	MDB_dbi		 s_dbi[DB__COUNT];
 	int		 s_readonly;
+	struct store_lz_prep *s_lz;	/* the dictionary, hashed */
+};
+
+/*
+ * What the handles of one transaction share.  Postings written by a
+ * write transaction wait in pd_recs, and go into the tree in key order
+ * when the transaction commits (or before anything reads or deletes
+ * postings in it): sorted puts touch each leaf page once per batch
+ * instead of once per key.  The scratch buffers serve one call at a
+ * time and are kept for the next: a Bundle entry's handle is new, its
+ * transaction is not.
+ */
+struct store_pending {
+	struct buf	 pd_recs;	/* records: rid(8) len(2) key */
+	size_t		 pd_n;		/* records in pd_recs */
+	struct buf	 pd_scratch;	/* encoding an owned list */
+	struct buf	 pd_work;	/* the compressor's window */
+	struct buf	 pd_lz;		/* compressed or decompressed bytes */
 };
 
 struct store_txn {
@@ -52,6 +79,9 @@ struct store_txn {
 	MDB_txn		*t_txn;
 	int		 t_write;
 	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
+	struct store_pending *t_pend;	/* write: shared with borrowers */
+	struct buf	 t_owned;	/* store_postings_owned()'s answer */
+	struct buf	 t_json;	/* store_version()'s answer */
 };
 
 static int
@@ -70,6 +100,350 @@ store_lmdb_err(int rc)
 	default:
 		return EMBER_ESTORE;
 	}
+}
+
+/* ---- compression of stored JSON and owned lists -------------------------
+ *
+ * An LZ77 coder in the manner of LZ4's block format, small enough to
+ * keep here rather than add a dependency.  A stream is a run of
+ * sequences: a token byte (literal count in the high nibble, match
+ * length - 4 in the low one, 15 meaning "more bytes follow, each adding
+ * up to 255"), the literals, then a 2-byte little-endian match offset
+ * and the match's extra length bytes.  The last sequence has literals
+ * only and ends the input.  Matches may reach back into a preset
+ * dictionary that notionally precedes the data: common FHIR JSON, so
+ * that a small resource compresses as well as a large one.  The
+ * dictionary is part of the on-disk format (STORE_FORMAT): changing one
+ * byte of it makes every stored version unreadable.
+ */
+#define LZ_MIN		4
+#define LZ_HASH_BITS	12
+#define LZ_HASH_SIZE	(1u << LZ_HASH_BITS)
+#define LZ_CHAIN	8		/* candidates tried per position */
+#define LZ_WINDOW	65535u
+#define LZ_SLACK	8		/* bytes a decoder may write past */
+
+static const char store_lz_dict[] =
+    "\"profile\":[\"http://hl7.org/fhir/StructureDefinition/"
+    "\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-"
+    "\"text\":{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://"
+    "www.w3.org/1999/xhtml\\\">"
+    "</div>\"},\"extension\":[{\"url\":\"http://hl7.org/fhir/"
+    "StructureDefinition/\",\"valueString\":\"\",\"valueCode\":\""
+    "\"identifier\":[{\"use\":\"official\",\"type\":{\"coding\":[{"
+    "\"system\":\"urn:ietf:rfc:3986\",\"value\":\"urn:uuid:"
+    "\"name\":[{\"use\":\"official\",\"family\":\"\",\"given\":[\""
+    "\"telecom\":[{\"system\":\"phone\",\"value\":\"\",\"use\":\"home\"}]"
+    ",\"gender\":\"female\",\"gender\":\"male\",\"birthDate\":\""
+    "\"address\":[{\"line\":[\"\"],\"city\":\"\",\"state\":\"\","
+    "\"postalCode\":\"\",\"country\":\"US\"}],\"maritalStatus\":"
+    "\"communication\":[{\"language\":"
+    "\"status\":\"active\",\"status\":\"completed\",\"status\":\"final\","
+    "\"status\":\"finished\",\"intent\":\"order\",\"status\":\"amended\""
+    "\"clinicalStatus\":{\"coding\":[{\"system\":\"http://terminology.hl7"
+    ".org/CodeSystem/condition-clinical\",\"code\":\"active\"}]},"
+    "\"verificationStatus\":{\"coding\":[{\"system\":\"http://"
+    "terminology.hl7.org/CodeSystem/condition-ver-status\",\"code\":"
+    "\"confirmed\"}]},\"category\":[{\"coding\":[{\"system\":\"http://"
+    "terminology.hl7.org/CodeSystem/observation-category\",\"code\":\""
+    "vital-signs\",\"display\":\"vital-signs\"}]}],\"code\":{\"coding\":"
+    "[{\"system\":\"http://loinc.org\",\"code\":\"\",\"display\":\""
+    "\"}],\"text\":\"\"},\"subject\":{\"reference\":\"Patient/\"},"
+    "\"encounter\":{\"reference\":\"Encounter/\"},\"effectiveDateTime\":"
+    "\"\",\"issued\":\"\",\"valueQuantity\":{\"value\":,\"unit\":\"\","
+    "\"system\":\"http://unitsofmeasure.org\",\"code\":\"\"}},"
+    "\"component\":[{\"code\":{\"coding\":[{\"system\":\"http://loinc"
+    ".org\",\"valueCodeableConcept\":{\"coding\":[{\"system\":\""
+    "http://snomed.info/sct\",\"code\":\"\",\"display\":\"\"}],\"text\":"
+    "\"class\":{\"system\":\"http://terminology.hl7.org/CodeSystem/"
+    "v3-ActCode\",\"code\":\"AMB\"},\"type\":[{\"coding\":[{\"system\":"
+    "\"http://snomed.info/sct\",\"code\":\"\",\"display\":\"\"}],"
+    "\"participant\":[{\"type\":[{\"coding\":[{\"system\":\"http://"
+    "terminology.hl7.org/CodeSystem/v3-ParticipationType\",\"code\":"
+    "\"PPRF\",\"display\":\"primary performer\"}],\"text\":\"primary "
+    "performer\"}],\"individual\":{\"reference\":\"Practitioner/\","
+    "\"display\":\"Dr. \"}}],\"period\":{\"start\":\"\",\"end\":\"\"},"
+    "\"serviceProvider\":{\"reference\":\"Organization/\",\"display\":"
+    "\"location\":[{\"location\":{\"reference\":\"Location/\",\"display\":"
+    "\"onsetDateTime\":\"\",\"abatementDateTime\":\"\",\"recordedDate\":"
+    "\"performedPeriod\":{\"start\":\"\",\"occurrenceDateTime\":\""
+    "\"vaccineCode\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/sid/"
+    "cvx\",\"primarySource\":true,\"authoredOn\":\"\",\"requester\":{"
+    "\"reference\":\"Practitioner/\",\"medicationCodeableConcept\":{"
+    "\"coding\":[{\"system\":\"http://www.nlm.nih.gov/research/umls/"
+    "rxnorm\",\"dosageInstruction\":[{\"sequence\":1,\"timing\":{"
+    "\"repeat\":{\"frequency\":1,\"period\":1,\"periodUnit\":\"d\"}},"
+    "\"asNeededBoolean\":false,\"doseAndRate\":[{\"type\":{\"coding\":"
+    "\"billablePeriod\":{\"start\":\"\",\"created\":\"\",\"provider\":{"
+    "\"reference\":\"Organization/\",\"priority\":{\"coding\":[{"
+    "\"system\":\"http://terminology.hl7.org/CodeSystem/processpriority"
+    "\",\"code\":\"normal\"}]},\"insurance\":[{\"sequence\":1,\"focal\":"
+    "true,\"coverage\":{\"reference\":\"#coverage\",\"display\":\""
+    "\"item\":[{\"sequence\":1,\"productOrService\":{\"coding\":[{"
+    "\"encounter\":[{\"reference\":\"Encounter/\"}],\"net\":{\"value\":"
+    ",\"currency\":\"USD\"}},\"total\":{\"value\":,\"currency\":\"USD\"},"
+    "\"use\":\"claim\",\"outcome\":\"complete\",\"adjudication\":[{"
+    "\"category\":{\"coding\":[{\"system\":\"https://bluebutton.cms.gov/"
+    "resources/codesystem/adjudication\",\"code\":\"https://bluebutton"
+    ".cms.gov/resources/variables/line_\",\"amount\":{\"value\":"
+    "\"claim\":{\"reference\":\"Claim/\"},\"payment\":{\"amount\":{"
+    "\"diagnosis\":[{\"sequence\":1,\"diagnosisReference\":{\"reference\":"
+    "\"Condition/\"}}],\"careTeam\":[{\"sequence\":1,\"provider\":{"
+    "\"reference\":\"Practitioner/\"},\"role\":{\"coding\":[{\"system\":"
+    "\"http://terminology.hl7.org/CodeSystem/claimcareteamrole\",\"code\":"
+    "\"primary\",\"display\":\"Primary Care Practitioner\"}]}}],"
+    "\"content\":[{\"attachment\":{\"contentType\":\"text/plain; charset="
+    "utf-8\",\"data\":\"\"},\"format\":{\"system\":\"http://ihe.net/fhir/"
+    "ihe.formatcode.fhir/CodeSystem/formatcode\",\"code\":\"urn:ihe:iti:"
+    "xds:2017:mimeTypeSufficient\",\"display\":\"mimeType Sufficient\"}}]"
+    ",\"context\":{\"encounter\":[{\"reference\":\"Encounter/\"}],"
+    "\"period\":{\"start\":\"\",\"end\":\"\"}},\"date\":\"\",\"author\":[{"
+    "\"reference\":\"Practitioner/\",\"display\":\"Dr. \"}],\"custodian\":"
+    "{\"reference\":\"Organization/\",\"presentedForm\":[{\"contentType\":"
+    "\"text/plain\",\"data\":\"\"}],\"result\":[{\"reference\":"
+    "\"Observation/\",\"display\":\"\"}],\"performer\":[{\"reference\":"
+    "\"Organization/\",\"resourceType\":\"ExplanationOfBenefit\","
+    "\"resourceType\":\"Observation\",\"resourceType\":\"Patient\","
+    "\"resourceType\":\"Encounter\",\"resourceType\":\"Claim\","
+    "\"resourceType\":\"Condition\",\"resourceType\":\"Procedure\","
+    "\"resourceType\":\"DiagnosticReport\",\"resourceType\":\""
+    "{\"resourceType\":\"\",\"id\":\"\",\"meta\":{\"versionId\":\"1\","
+    "\"lastUpdated\":\"2000-01-01T00:00:00.000000Z\",\"profile\":[\"http://"
+    "hl7.org/fhir/us/core/StructureDefinition/us-core-";
+
+/* Bytes of the compression dictionary. */
+#define LZ_DICT_LEN	(sizeof(store_lz_dict) - 1)
+
+/* The first chains of the dictionary, the same for every stream. */
+struct store_lz_prep {
+	int32_t	lp_head[LZ_HASH_SIZE];
+	int32_t	lp_prev[LZ_DICT_LEN];
+};
+
+static uint32_t
+store_lz_hash(const unsigned char *p)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+
+	return (v * 2654435761u) >> (32 - LZ_HASH_BITS);
+}
+
+/* Hash positions [from, to) of w (to + 3 < the data's end). */
+static void
+store_lz_insert(const unsigned char *w, size_t from, size_t to,
+    int32_t *head, int32_t *prev)
+{
+	uint32_t h;
+
+	for (; from < to; from++) {
+		h = store_lz_hash(w + from);
+		prev[from] = head[h];
+		head[h] = (int32_t)from;
+	}
+}
+
+static void
+store_lz_prepare(struct store_lz_prep *lp)
+{
+	size_t i;
+
+	for (i = 0; i < LZ_HASH_SIZE; i++)
+		lp->lp_head[i] = -1;
+	store_lz_insert((const unsigned char *)store_lz_dict, 0,
+	    LZ_DICT_LEN - 3, lp->lp_head, lp->lp_prev);
+}
+
+/* Append a length's extension bytes (the nibble said 15). */
+static void
+store_lz_put_len(struct buf *o, size_t n)
+{
+	for (; n >= 255; n -= 255)
+		buf_putc(o, 255);
+	buf_putc(o, (int)n);
+}
+
+static void
+store_lz_sequence(struct buf *o, const unsigned char *lit, size_t nlit,
+    size_t off, size_t mlen)
+{
+	size_t m = mlen ? mlen - LZ_MIN : 0;
+
+	buf_putc(o, (int)((nlit < 15 ? nlit : 15) << 4 | (m < 15 ? m : 15)));
+	if (nlit >= 15)
+		store_lz_put_len(o, nlit - 15);
+	buf_append(o, lit, nlit);
+	if (mlen == 0)
+		return;
+	buf_putc(o, (int)(off & 0xff));
+	buf_putc(o, (int)(off >> 8));
+	if (m >= 15)
+		store_lz_put_len(o, m - 15);
+}
+
+/*
+ * Compress src (n bytes) into out (reset first).  work holds the window
+ * and chains between calls.  Returns EMBER_OK (out may be no shorter
+ * than src: the caller checks) or EMBER_ENOMEM.
+ */
+static int
+store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
+    struct buf *work, struct buf *out)
+{
+	const size_t	 base = LZ_DICT_LEN;
+	const int32_t	*dprev = lp->lp_prev;
+	unsigned char	*w;
+	int32_t		*head, *prev, cand;
+	size_t		 end, i, anchor, best, boff, len, need, depth, lim;
+	uint32_t	 h;
+
+	if (n > SIZE_MAX / 8 - base - LZ_HASH_SIZE)
+		return EMBER_ENOMEM;
+	end = base + n;
+	/* window | head | the data's chains, aligned for int32_t */
+	need = ((end + 3) & ~(size_t)3) + (LZ_HASH_SIZE + n) * 4;
+	buf_reset(work);
+	buf_reset(out);
+	if (buf_reserve(work, need) || buf_reserve(out, n + n / 128 + 16))
+		return EMBER_ENOMEM;
+	w = (unsigned char *)work->data;
+	head = (int32_t *)(void *)(w + ((end + 3) & ~(size_t)3));
+	/* prev[p - base] for the data; the dictionary's are lp_prev */
+	prev = head + LZ_HASH_SIZE;
+	memcpy(w, store_lz_dict, base);
+	memcpy(head, lp->lp_head, sizeof(lp->lp_head));
+	memcpy(w + base, src, n);
+
+	anchor = i = base;
+	while (i + LZ_MIN <= end) {
+		best = boff = 0;
+		h = store_lz_hash(w + i);
+		cand = head[h];
+		lim = end - i;
+		for (depth = 0; cand >= 0 && depth < LZ_CHAIN &&
+		    i - (size_t)cand <= LZ_WINDOW; depth++) {
+			const unsigned char *a = w + cand, *b = w + i;
+
+			if (best < lim && a[best] == b[best] &&
+			    memcmp(a, b, LZ_MIN) == 0) {
+				len = LZ_MIN;
+				while (len < lim && a[len] == b[len])
+					len++;
+				if (len > best) {
+					best = len;
+					boff = i - (size_t)cand;
+					if (len == lim)
+						break;
+				}
+			}
+			cand = (size_t)cand < base ? dprev[cand] :
+			    prev[(size_t)cand - base];
+		}
+		prev[i - base] = head[h];
+		head[h] = (int32_t)i;
+		if (best < LZ_MIN) {
+			i++;
+			continue;
+		}
+		store_lz_sequence(out, w + anchor, i - anchor, boff, best);
+		len = i + best;
+		/* Inside a match, every other position: half the work,
+		 * nearly all the matches. */
+		for (i++; i < len && i + LZ_MIN <= end; i += 2) {
+			h = store_lz_hash(w + i);
+			prev[i - base] = head[h];
+			head[h] = (int32_t)i;
+		}
+		i = anchor = len;
+	}
+	store_lz_sequence(out, w + anchor, end - anchor, 0, 0);
+	return buf_error(out);
+}
+
+/* Read a length's extension bytes onto *n.  0, or -1 when cut. */
+static int
+store_lz_get_len(const unsigned char **ip, const unsigned char *iend,
+    size_t *n, size_t limit)
+{
+	unsigned char b;
+
+	do {
+		if (*ip >= iend)
+			return -1;
+		b = *(*ip)++;
+		*n += b;
+		if (*n > limit)
+			return -1;
+	} while (b == 255);
+	return 0;
+}
+
+/*
+ * Decompress in (len bytes) to exactly outlen bytes in out (reset
+ * first).  EMBER_OK, EMBER_ESTORE for a malformed stream, EMBER_ENOMEM.
+ */
+static int
+store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
+    struct buf *out)
+{
+	const unsigned char	*dict = (const unsigned char *)store_lz_dict;
+	const unsigned char	*ip = in, *iend = in + len;
+	unsigned char		*w, *op, *oend;
+	size_t			 nlit, mlen, off, back, n;
+	unsigned		 tok;
+
+	buf_reset(out);
+	/* LZ_SLACK past the end: matches are copied 8 bytes at a time */
+	if (outlen > SIZE_MAX - 1 - LZ_SLACK ||
+	    buf_reserve(out, outlen + LZ_SLACK))
+		return EMBER_ENOMEM;
+	w = op = (unsigned char *)out->data;
+	oend = op + outlen;
+	while (ip < iend) {
+		tok = *ip++;
+		nlit = tok >> 4;
+		if (nlit == 15 && store_lz_get_len(&ip, iend, &nlit, len))
+			return EMBER_ESTORE;
+		if (nlit > (size_t)(iend - ip) || nlit > (size_t)(oend - op))
+			return EMBER_ESTORE;
+		memcpy(op, ip, nlit);
+		op += nlit;
+		ip += nlit;
+		if (ip == iend)
+			break;
+		if (iend - ip < 2)
+			return EMBER_ESTORE;
+		off = (size_t)ip[0] | (size_t)ip[1] << 8;
+		ip += 2;
+		mlen = (tok & 15) + LZ_MIN;
+		if ((tok & 15) == 15 &&
+		    store_lz_get_len(&ip, iend, &mlen, outlen))
+			return EMBER_ESTORE;
+		if (off == 0 || off > (size_t)(op - w) + LZ_DICT_LEN ||
+		    mlen > (size_t)(oend - op))
+			return EMBER_ESTORE;
+		if (off > (size_t)(op - w)) {
+			/* From the dictionary, which notionally ends at w. */
+			back = off - (size_t)(op - w);
+			n = back < mlen ? back : mlen;
+			memcpy(op, dict + LZ_DICT_LEN - back, n);
+			op += n;
+			mlen -= n;
+		}
+		if (off >= 8) {
+			/* Each 8 bytes read lie wholly before those written;
+			 * the last copy may run up to 7 bytes past mlen. */
+			for (n = 0; n < mlen; n += 8)
+				memcpy(op + n, op + n - off, 8);
+			op += mlen;
+		} else	/* a short run */
+			for (; mlen > 0; mlen--, op++)
+				*op = op[-off];
+	}
+	if (op != oend)
+		return EMBER_ESTORE;
+	out->len = outlen;
+	return EMBER_OK;
 }
 
 /* mkdir -p for the store folder. */
@@ -112,6 +486,11 @@ store_open(const char *dir, const struct store_opts *opts,
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return EMBER_ENOMEM;
+	if ((s->s_lz = malloc(sizeof(*s->s_lz))) == NULL) {
+		free(s);
+		return EMBER_ENOMEM;
+	}
+	store_lz_prepare(s->s_lz);
 	s->s_readonly = opts->so_readonly;
 	if (!opts->so_durable)
 		flags |= MDB_NOMETASYNC;
@@ -131,7 +510,8 @@ store_open(const char *dir, const struct store_opts *opts,
 		goto fail;
 	for (i = 0; i < DB__COUNT; i++)
 		if ((rc = mdb_dbi_open(txn, store_db_names[i],
-		    opts->so_readonly ? 0 : MDB_CREATE, &s->s_dbi[i])))
+		    (opts->so_readonly ? 0 : MDB_CREATE) | (i == DB_POSTINGS ?
+		    MDB_DUPSORT | MDB_DUPFIXED : 0), &s->s_dbi[i])))
 			goto fail;
 	k.mv_data = (void *)(uintptr_t)"format";
 	k.mv_size = 6;
@@ -151,6 +531,7 @@ store_open(const char *dir, const struct store_opts *opts,
 			    STORE_FORMAT);
 		mdb_txn_abort(txn);
 		mdb_env_close(s->s_env);
+		free(s->s_lz);
 		free(s);
 		return EMBER_ESTORE;
 	}
@@ -167,6 +548,7 @@ fail:
 		mdb_txn_abort(txn);
 	if (s->s_env)
 		mdb_env_close(s->s_env);
+	free(s->s_lz);
 	free(s);
 	return rc == ENOENT || rc == EACCES ? EMBER_EIO : store_lmdb_err(rc);
 }
@@ -177,6 +559,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	mdb_env_close(s->s_env);
+	free(s->s_lz);
 	free(s);
 }
 
@@ -192,14 +575,37 @@ store_txn_begin(struct store *s, int write, struct store_txn **out)
 		return EMBER_ENOMEM;
 	t->t_store = s;
 	t->t_write = write;
+	if (write && (t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
+		free(t);
+		return EMBER_ENOMEM;
+	}
 	if ((rc = mdb_txn_begin(s->s_env, NULL, write ? 0 : MDB_RDONLY,
 	    &t->t_txn))) {
+		free(t->t_pend);
 		free(t);
 		return store_lmdb_err(rc);
 	}
 	*out = t;
 	return EMBER_OK;
 }
+
+/* Free a handle's own memory (not the LMDB transaction). */
+static void
+store_txn_free(struct store_txn *t)
+{
+	if (!t->t_borrowed && t->t_pend != NULL) {
+		buf_free(&t->t_pend->pd_recs);
+		buf_free(&t->t_pend->pd_scratch);
+		buf_free(&t->t_pend->pd_work);
+		buf_free(&t->t_pend->pd_lz);
+		free(t->t_pend);
+	}
+	buf_free(&t->t_owned);
+	buf_free(&t->t_json);
+	free(t);
+}
+
+static int store_pending_flush(struct store_txn *t);
 
 int
 store_txn_borrow(struct store_txn *parent, struct store_txn **out)
@@ -212,6 +618,7 @@ store_txn_borrow(struct store_txn *parent, struct store_txn **out)
 	t->t_txn = parent->t_txn;
 	t->t_write = parent->t_write;
 	t->t_borrowed = 1;
+	t->t_pend = parent->t_pend;
 	*out = t;
 	return EMBER_OK;
 }
@@ -219,10 +626,18 @@ store_txn_borrow(struct store_txn *parent, struct store_txn **out)
 int
 store_txn_commit(struct store_txn *t)
 {
-	int rc = t->t_borrowed ? 0 : mdb_txn_commit(t->t_txn);
+	int rc = EMBER_OK;
 
-	free(t);
-	return store_lmdb_err(rc);
+	if (!t->t_borrowed) {
+		if (t->t_pend != NULL && (rc = store_pending_flush(t))) {
+			mdb_txn_abort(t->t_txn);
+			store_txn_free(t);
+			return rc;
+		}
+		rc = store_lmdb_err(mdb_txn_commit(t->t_txn));
+	}
+	store_txn_free(t);
+	return rc;
 }
 
 void
@@ -232,7 +647,7 @@ store_txn_abort(struct store_txn *t)
 		return;
 	if (!t->t_borrowed)
 		mdb_txn_abort(t->t_txn);
-	free(t);
+	store_txn_free(t);
 }
 
 /* Build "Type/id" into key; returns its length or 0 if too long. */
@@ -312,8 +727,10 @@ store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
 {
 	unsigned char		 vk[12];
 	const unsigned char	*p;
+	const char		*json;
 	MDB_val			 k, v;
 	uint32_t		 flags;
+	size_t			 len;
 	int			 rc;
 
 	be64_put(vk, rid);
@@ -326,12 +743,23 @@ store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
 		return EMBER_ESTORE;
 	p = v.mv_data;
 	flags = be32_get(p + 8);
+	json = (const char *)p + VER_HDR;
+	len = v.mv_size - VER_HDR;
+	if (flags & FLAG_LZ) {
+		if (len < 4)
+			return EMBER_ESTORE;
+		if ((rc = store_lz_decompress(p + VER_HDR + 4, len - 4,
+		    be32_get(p + VER_HDR), &t->t_json)))
+			return rc;
+		json = t->t_json.data;
+		len = t->t_json.len;
+	}
 	out->sv_version = vid;
 	out->sv_last_updated = be64_get(p);
 	out->sv_deleted = (flags & FLAG_DELETED) != 0;
 	out->sv_method = (int)FLAG_METHOD(flags);
-	out->sv_json = (const char *)p + VER_HDR;
-	out->sv_json_len = v.mv_size - VER_HDR;
+	out->sv_json = json;
+	out->sv_json_len = len;
 	return EMBER_OK;
 }
 
@@ -401,11 +829,12 @@ store_write(struct store_txn *t, const struct store_write *w,
 	char		 key[STORE_KEY_MAX];
 	unsigned char	 rk[8], vk[12], hk[16], tk[STORE_KEY_MAX + 17], vb[4];
 	unsigned char	*val = NULL;
+	const char	*body;
 	struct store_row row;
 	MDB_val		 k, v;
 	uint64_t	 rid;
 	uint32_t	 flags;
-	size_t		 klen, vlen;
+	size_t		 klen, vlen, blen;
 	int		 rc;
 
 	if (!t->t_write)
@@ -421,6 +850,8 @@ store_write(struct store_txn *t, const struct store_write *w,
 		if ((rc = store_meta_get(t, "next_rid", &rid)))
 			return rc;
 		rid++;	/* rid 0 is never used: it means "none" */
+		if (rid > STORE_RID_MAX)
+			return EMBER_EFULL;
 		if ((rc = store_meta_put(t, "next_rid", rid)))
 			return rc;
 		be64_put(rk, rid);
@@ -441,13 +872,25 @@ store_write(struct store_txn *t, const struct store_write *w,
 	flags = (uint32_t)w->sw_method << 8;
 	if (w->sw_method == STORE_DELETE)
 		flags |= FLAG_DELETED;
+	body = w->sw_json;
+	blen = w->sw_json_len;
+	if (blen >= LZ_WORTH && blen <= UINT32_MAX) {
+		if ((rc = store_lz_compress(t->t_store->s_lz, w->sw_json,
+		    w->sw_json_len, &t->t_pend->pd_work, &t->t_pend->pd_lz)))
+			return rc;
+		if (t->t_pend->pd_lz.len + 4 < blen) {
+			flags |= FLAG_LZ;
+			body = t->t_pend->pd_lz.data;
+			blen = t->t_pend->pd_lz.len;
+		}
+	}
 
-	/* versions: rid, vid -> lastUpdated, flags, JSON */
+	/* versions: rid, vid -> lastUpdated, flags, [length,] JSON */
 	be64_put(vk, rid);
 	be32_put(vk + 8, w->sw_version);
 	k.mv_data = vk;
 	k.mv_size = 12;
-	vlen = VER_HDR + w->sw_json_len;
+	vlen = VER_HDR + (flags & FLAG_LZ ? 4 : 0) + blen;
 	v.mv_size = vlen;
 	if ((rc = mdb_put(t->t_txn, dbi[DB_VERSIONS], &k, &v, MDB_RESERVE |
 	    MDB_NOOVERWRITE)))
@@ -455,8 +898,11 @@ store_write(struct store_txn *t, const struct store_write *w,
 	val = v.mv_data;
 	be64_put(val, w->sw_last_updated);
 	be32_put(val + 8, flags);
-	if (w->sw_json_len)
-		memcpy(val + VER_HDR, w->sw_json, w->sw_json_len);
+	if (flags & FLAG_LZ) {
+		be32_put(val + VER_HDR, (uint32_t)w->sw_json_len);
+		memcpy(val + VER_HDR + 4, body, blen);
+	} else if (blen)
+		memcpy(val + VER_HDR, body, blen);
 
 	/* rows: rid -> version, flags, lastUpdated, key */
 	be64_put(rk, rid);
@@ -494,45 +940,228 @@ store_write(struct store_txn *t, const struct store_write *w,
 	return EMBER_OK;
 }
 
-/* Put or delete one posting: key bytes + rid. */
-static int
-store_posting(struct store_txn *t, const unsigned char *key, size_t len,
-    uint64_t rid, int del)
-{
-	unsigned char	buf[STORE_POSTING_MAX + 8];
-	MDB_val		k, v;
-	int		rc;
+/* One posting key of a blob, while it is sorted. */
+struct store_key {
+	const unsigned char	*sk_p;
+	size_t			 sk_len;
+};
 
-	if (len > STORE_POSTING_MAX)
-		return EMBER_OK;
-	memcpy(buf, key, len);
-	be64_put(buf + len, rid);
-	k.mv_data = buf;
-	k.mv_size = len + 8;
-	v.mv_data = buf;
-	v.mv_size = 0;
-	if (del) {
-		rc = mdb_del(t->t_txn, t->t_store->s_dbi[DB_POSTINGS], &k, NULL);
-		return rc == MDB_NOTFOUND ? EMBER_OK : store_lmdb_err(rc);
-	}
-	return store_lmdb_err(mdb_put(t->t_txn,
-	    t->t_store->s_dbi[DB_POSTINGS], &k, &v, 0));
+/* Byte order, a prefix first: LMDB's order of keys. */
+static int
+store_key_order(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
 }
 
-/* Walk a blob of length-prefixed keys, applying one posting change. */
 static int
-store_posting_blob(struct store_txn *t, const unsigned char *p, size_t len,
-    uint64_t rid, int del)
+store_key_cmp(const void *x, const void *y)
 {
-	size_t	n;
-	int	rc;
+	const struct store_key *a = x, *b = y;
 
+	return store_key_order(a->sk_p, a->sk_len, b->sk_p, b->sk_len);
+}
+
+/*
+ * The keys of a blob (2-byte length, key; store_postings_replace()) in
+ * *out, sorted, each once, keys over STORE_POSTING_MAX left out; the
+ * caller frees *out.  EMBER_OK, EMBER_EINVAL for a malformed blob,
+ * EMBER_ENOMEM.
+ */
+static int
+store_keys_sorted(const unsigned char *p, size_t len, struct store_key **out,
+    size_t *count)
+{
+	struct store_key	*k;
+	size_t			 n = 0, i, j, kl;
+
+	if ((k = malloc((len / 2 + 1) * sizeof(*k))) == NULL)
+		return EMBER_ENOMEM;
+	while (len >= 2) {
+		kl = ((size_t)p[0] << 8) | p[1];
+		if (kl > len - 2) {
+			free(k);
+			return EMBER_EINVAL;
+		}
+		if (kl <= STORE_POSTING_MAX) {
+			k[n].sk_p = p + 2;
+			k[n++].sk_len = kl;
+		}
+		p += 2 + kl;
+		len -= 2 + kl;
+	}
+	if (n > 1)
+		qsort(k, n, sizeof(*k), store_key_cmp);
+	for (i = j = 0; i < n; i++)
+		if (j == 0 || store_key_cmp(&k[j - 1], &k[i]) != 0)
+			k[j++] = k[i];
+	*out = k;
+	*count = j;
+	return EMBER_OK;
+}
+
+/* The keys k[0..n) in blob form (2-byte length, key) in out. */
+static int
+store_keys_blob(const struct store_key *k, size_t n, struct buf *out)
+{
+	size_t i;
+
+	buf_reset(out);
+	for (i = 0; i < n; i++) {
+		buf_putc(out, (int)(k[i].sk_len >> 8));
+		buf_putc(out, (int)(k[i].sk_len & 0xff));
+		buf_append(out, k[i].sk_p, k[i].sk_len);
+	}
+	return buf_error(out);
+}
+
+/*
+ * Put the owned list in pd_scratch (blob form) under key k: 'Z', its
+ * length (4) and the list compressed when that is shorter, else 'B' and
+ * the list.
+ */
+static int
+store_owned_put(struct store_txn *t, MDB_val *k)
+{
+	const struct buf	*list = &t->t_pend->pd_scratch;
+	const struct buf	*lz = &t->t_pend->pd_lz;
+	unsigned char		*p;
+	MDB_val			 v;
+	int			 rc, z = 0;
+
+	if (list->len >= LZ_WORTH && list->len <= UINT32_MAX) {
+		if ((rc = store_lz_compress(t->t_store->s_lz, list->data,
+		    list->len, &t->t_pend->pd_work, &t->t_pend->pd_lz)))
+			return rc;
+		z = lz->len + 4 < list->len;
+	}
+	v.mv_size = 1 + (z ? 4 + lz->len : list->len);
+	if ((rc = mdb_put(t->t_txn, t->t_store->s_dbi[DB_OWNED], k, &v,
+	    MDB_RESERVE)))
+		return store_lmdb_err(rc);
+	p = v.mv_data;
+	if (z) {
+		p[0] = 'Z';
+		be32_put(p + 1, (uint32_t)list->len);
+		memcpy(p + 5, lz->data, lz->len);
+	} else {
+		p[0] = 'B';
+		memcpy(p + 1, list->data, list->len);
+	}
+	return EMBER_OK;
+}
+
+/*
+ * An owned list as stored (store_owned_put()) in blob form: *keys and
+ * *len point into the map, or into out when it was compressed.
+ * EMBER_OK, EMBER_ESTORE, EMBER_ENOMEM.
+ */
+static int
+store_owned_read(const MDB_val *v, struct buf *out, const void **keys,
+    size_t *len)
+{
+	const unsigned char	*p = v->mv_data;
+	int			 rc;
+
+	if (v->mv_size >= 1 && p[0] == 'B') {
+		*keys = p + 1;
+		*len = v->mv_size - 1;
+		return EMBER_OK;
+	}
+	if (v->mv_size < 5 || p[0] != 'Z')
+		return EMBER_ESTORE;
+	if ((rc = store_lz_decompress(p + 5, v->mv_size - 5, be32_get(p + 1),
+	    out)))
+		return rc;
+	*keys = out->data ? out->data : "";
+	*len = out->len;
+	return EMBER_OK;
+}
+
+/* Order of pending records (rid(8) len(2) key): key, then rid. */
+static int
+store_pending_cmp(const void *x, const void *y)
+{
+	const unsigned char	*a = *(const unsigned char *const *)x;
+	const unsigned char	*b = *(const unsigned char *const *)y;
+	int			 c;
+
+	c = store_key_order(a + 10, ((size_t)a[8] << 8) | a[9], b + 10,
+	    ((size_t)b[8] << 8) | b[9]);
+	return c != 0 ? c : memcmp(a, b, 8);
+}
+
+/* Put the pending postings of t's transaction, in key order. */
+static int
+store_pending_flush(struct store_txn *t)
+{
+	struct store_pending	*pd = t->t_pend;
+	const unsigned char	**recs = NULL, *p;
+	MDB_cursor		*cur = NULL;
+	MDB_val			 k, v;
+	size_t			 i;
+	int			 rc;
+
+	if (pd == NULL || pd->pd_n == 0)
+		return EMBER_OK;
+	if ((rc = buf_error(&pd->pd_recs)))
+		return rc;
+	if ((recs = malloc(pd->pd_n * sizeof(*recs))) == NULL)
+		return EMBER_ENOMEM;
+	p = (const unsigned char *)pd->pd_recs.data;
+	for (i = 0; i < pd->pd_n; i++) {
+		recs[i] = p;
+		p += 10 + (((size_t)p[8] << 8) | p[9]);
+	}
+	qsort(recs, pd->pd_n, sizeof(*recs), store_pending_cmp);
+	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
+	    &cur)))
+		goto done;
+	for (i = 0; i < pd->pd_n; i++) {
+		k.mv_data = (void *)(uintptr_t)(recs[i] + 10);
+		k.mv_size = ((size_t)recs[i][8] << 8) | recs[i][9];
+		v.mv_data = (void *)(uintptr_t)(recs[i] + 4);
+		v.mv_size = 4;
+		rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
+		if (rc == MDB_KEYEXIST)
+			rc = 0;
+		if (rc)
+			goto done;
+	}
+	buf_reset(&pd->pd_recs);
+	pd->pd_n = 0;
+done:
+	mdb_cursor_close(cur);
+	free(recs);
+	return store_lmdb_err(rc);
+}
+
+/* Remove the postings an owned list (blob form) names for rid. */
+static int
+store_postings_remove(struct store_txn *t, const unsigned char *p,
+    size_t len, uint64_t rid)
+{
+	unsigned char		 rk[4];
+	size_t			 n;
+	MDB_val			 k, v;
+	int			 rc;
+
+	be32_put(rk, (uint32_t)rid);
 	while (len >= 2) {
 		n = ((size_t)p[0] << 8) | p[1];
 		if (n > len - 2)
 			return EMBER_ESTORE;
-		if ((rc = store_posting(t, p + 2, n, rid, del)))
-			return rc;
+		k.mv_data = (void *)(uintptr_t)(p + 2);
+		k.mv_size = n;
+		v.mv_data = rk;
+		v.mv_size = 4;
+		rc = mdb_del(t->t_txn, t->t_store->s_dbi[DB_POSTINGS], &k, &v);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return store_lmdb_err(rc);
 		p += 2 + n;
 		len -= 2 + n;
 	}
@@ -543,19 +1172,32 @@ int
 store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
     size_t len)
 {
-	MDB_dbi		*dbi = t->t_store->s_dbi;
-	unsigned char	 rk[8];
-	MDB_val		 k, v;
-	int		 rc;
+	MDB_dbi			*dbi = t->t_store->s_dbi;
+	struct store_pending	*pd = t->t_pend;
+	struct store_key	*sk = NULL;
+	unsigned char		 rk[8], rec[10];
+	const void		*old;
+	MDB_val			 k, v;
+	size_t			 n, i, oldlen;
+	int			 rc;
 
-	if (!t->t_write)
+	if (!t->t_write || pd == NULL)
 		return EMBER_EINTERNAL;
 	be64_put(rk, rid);
 	k.mv_data = rk;
 	k.mv_size = 8;
 	rc = mdb_get(t->t_txn, dbi[DB_OWNED], &k, &v);
 	if (rc == 0) {
-		if ((rc = store_posting_blob(t, v.mv_data, v.mv_size, rid, 1)))
+		/* Its old postings may still be pending.  The list is
+		 * copied out of the map before the tree changes. */
+		if ((rc = store_pending_flush(t)) ||
+		    (rc = store_owned_read(&v, &pd->pd_lz, &old, &oldlen)))
+			return rc;
+		buf_reset(&t->t_owned);
+		if ((rc = buf_append(&t->t_owned, old, oldlen)) ||
+		    (rc = store_postings_remove(t,
+		    (const unsigned char *)t->t_owned.data, t->t_owned.len,
+		    rid)))
 			return rc;
 		if ((rc = mdb_del(t->t_txn, dbi[DB_OWNED], &k, NULL)))
 			return store_lmdb_err(rc);
@@ -563,11 +1205,25 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 		return store_lmdb_err(rc);
 	if (len == 0)
 		return EMBER_OK;
-	if ((rc = store_posting_blob(t, keys, len, rid, 0)))
-		return rc;
-	v.mv_data = (void *)(uintptr_t)keys;
-	v.mv_size = len;
-	return store_lmdb_err(mdb_put(t->t_txn, dbi[DB_OWNED], &k, &v, 0));
+	if ((rc = store_keys_sorted(keys, len, &sk, &n)))
+		return rc == EMBER_EINVAL ? EMBER_EINTERNAL : rc;
+	if (n == 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		memcpy(rec, rk, 8);
+		rec[8] = (unsigned char)(sk[i].sk_len >> 8);
+		rec[9] = (unsigned char)(sk[i].sk_len & 0xff);
+		buf_append(&pd->pd_recs, rec, 10);
+		buf_append(&pd->pd_recs, sk[i].sk_p, sk[i].sk_len);
+	}
+	pd->pd_n += n;
+	if ((rc = buf_error(&pd->pd_recs)) ||
+	    (rc = store_keys_blob(sk, n, &pd->pd_scratch)))
+		goto done;
+	rc = store_owned_put(t, &k);
+done:
+	free(sk);
+	return rc;
 }
 
 int
@@ -579,9 +1235,7 @@ store_postings_owned(struct store_txn *t, uint64_t rid, const void **keys,
 
 	if ((rc = store_get_rid(t, DB_OWNED, rid, &v)))
 		return store_lmdb_err(rc);
-	*keys = v.mv_data;
-	*len = v.mv_size;
-	return EMBER_OK;
+	return store_owned_read(&v, &t->t_owned, keys, len);
 }
 
 int
@@ -595,6 +1249,8 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 	size_t		 n, cmp;
 	int		 rc, stop = 0, c;
 
+	if ((rc = store_pending_flush(t)))
+		return rc;
 	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
 	    &cur)))
 		return store_lmdb_err(rc);
@@ -604,9 +1260,9 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 	    mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		p = k.mv_data;
-		if (k.mv_size < 8)
+		n = k.mv_size;
+		if (v.mv_size != 4)
 			continue;
-		n = k.mv_size - 8;
 		if (hi == NULL) {
 			if (n < lolen || memcmp(p, lo, lolen) != 0)
 				break;
@@ -616,7 +1272,7 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 			if (c > 0 || (c == 0 && n >= hilen))
 				break;
 		}
-		if ((stop = fn(arg, p, n, be64_get(p + n))) != 0)
+		if ((stop = fn(arg, p, n, be32_get(v.mv_data))) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
@@ -845,11 +1501,13 @@ store_check_postings(struct store_txn *t,
     void (*report)(void *, const char *), void *arg, uint64_t *problems)
 {
 	MDB_dbi			*dbi = t->t_store->s_dbi;
-	MDB_cursor		*cur;
+	MDB_cursor		*cur, *pcur = NULL;
 	MDB_val			 k, v, pk, pv;
 	struct store_row	 row;
+	struct buf		 lz = BUF_INIT;
 	const unsigned char	*p;
-	unsigned char		 buf[STORE_POSTING_MAX + 8];
+	const void		*list;
+	unsigned char		 rk[4];
 	uint64_t		 rid, owned = 0;
 	size_t			 len, n;
 	MDB_stat		 st;
@@ -857,6 +1515,10 @@ store_check_postings(struct store_txn *t,
 
 	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_OWNED], &cur)))
 		return store_lmdb_err(rc);
+	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_POSTINGS], &pcur))) {
+		mdb_cursor_close(cur);
+		return store_lmdb_err(rc);
+	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8)
@@ -866,8 +1528,13 @@ store_check_postings(struct store_txn *t,
 			store_problem(report, arg, problems, "rid %llu owns "
 			    "postings but is not a current resource",
 			    (unsigned long long)rid);
-		for (p = v.mv_data, len = v.mv_size; len >= 2;
-		    p += 2 + n, len -= 2 + n) {
+		if (store_owned_read(&v, &lz, &list, &len)) {
+			store_problem(report, arg, problems, "rid %llu: "
+			    "malformed owned list", (unsigned long long)rid);
+			continue;
+		}
+		be32_put(rk, (uint32_t)rid);
+		for (p = list; len >= 2; p += 2 + n, len -= 2 + n) {
 			n = ((size_t)p[0] << 8) | p[1];
 			if (n > len - 2 || n > STORE_POSTING_MAX) {
 				store_problem(report, arg, problems, "rid %llu: "
@@ -875,26 +1542,27 @@ store_check_postings(struct store_txn *t,
 				    (unsigned long long)rid);
 				break;
 			}
-			memcpy(buf, p + 2, n);
-			be64_put(buf + n, rid);
-			pk.mv_data = buf;
-			pk.mv_size = n + 8;
-			if (mdb_get(t->t_txn, dbi[DB_POSTINGS], &pk, &pv) != 0)
+			pk.mv_data = (void *)(uintptr_t)(p + 2);
+			pk.mv_size = n;
+			pv.mv_data = rk;
+			pv.mv_size = 4;
+			if (mdb_cursor_get(pcur, &pk, &pv, MDB_GET_BOTH) != 0)
 				store_problem(report, arg, problems, "rid %llu: "
 				    "an owned posting is missing",
 				    (unsigned long long)rid);
 			owned++;
 		}
 	}
+	mdb_cursor_close(pcur);
 	mdb_cursor_close(cur);
+	buf_free(&lz);
 	if (rc != MDB_NOTFOUND)
 		return store_lmdb_err(rc);
 	if ((rc = mdb_stat(t->t_txn, dbi[DB_POSTINGS], &st)))
 		return store_lmdb_err(rc);
-	/* A resource may have the same value twice (two equal names); the
-	 * posting is one key, the owned list names it twice. */
-	if (st.ms_entries > owned)
-		store_problem(report, arg, problems, "%llu postings, only %llu "
+	/* Owned lists name each key once, so the counts agree exactly. */
+	if (st.ms_entries != owned)
+		store_problem(report, arg, problems, "%llu postings, %llu "
 		    "owned", (unsigned long long)st.ms_entries,
 		    (unsigned long long)owned);
 	return EMBER_OK;

@@ -7,16 +7,21 @@
  *   rows      rid                   -> current row: version, flags,
  *                                      lastUpdated, "Type/id"
  *   versions  rid, versionId        -> lastUpdated, flags, minified JSON
+ *                                      (compressed when that is shorter)
  *   history   lastUpdated, rid      -> versionId   (system history)
  *   typehist  Type, lastUpdated, rid -> versionId  (type history)
- *   postings  index keys (search issue), owned: rid -> its posting keys
+ *   postings  index key (search issue) -> the rids having it, sorted
+ *             duplicates of 4 bytes (so at most 2^32 - 1 rids)
+ *   owned     rid -> its posting keys, sorted, compressed
  *   meta      "format", "clock", "next_rid"
  * Keys are big-endian so LMDB's byte order is time and id order.
  *
  * Every interaction is one transaction.  Values returned from a
- * transaction (JSON bytes, type and id strings) are borrowed from the
- * memory map: they stay valid until that transaction ends, and must not
- * be written through.
+ * transaction (type and id strings) are borrowed from the memory map:
+ * they stay valid until that transaction ends, and must not be written
+ * through.  JSON and owned keys are decoded into memory of the
+ * transaction handle: valid until the next call of the same function on
+ * that handle, or until the handle ends.
  */
 #ifndef EMBER_STORE_H
 #define EMBER_STORE_H
@@ -49,8 +54,9 @@ struct store_version {
 	int		 sv_deleted;
 	int		 sv_method;		/* enum store_method */
 	uint64_t	 sv_last_updated;
-	const char	*sv_json;		/* minified JSON, borrowed; */
-	size_t		 sv_json_len;		/* empty for a delete */
+	const char	*sv_json;		/* minified JSON, see */
+	size_t		 sv_json_len;		/* store_version(); empty
+						   for a delete */
 };
 
 enum store_method {
@@ -103,9 +109,10 @@ int store_txn_begin(struct store *s, int write, struct store_txn **out);
 int store_txn_borrow(struct store_txn *parent, struct store_txn **out);
 
 /*
- * Commit and free the transaction.  Returns EMBER_OK; EMBER_EFULL when
- * the map is full; EMBER_ESTORE otherwise (the transaction is aborted and
- * freed on failure too).
+ * Write the pending postings, commit and free the transaction (a
+ * borrowed handle is only freed).  Returns EMBER_OK; EMBER_EFULL when
+ * the map is full; EMBER_ENOMEM; EMBER_ESTORE otherwise (the transaction
+ * is aborted and freed on failure too).
  */
 int store_txn_commit(struct store_txn *t);
 
@@ -124,8 +131,10 @@ int store_current(struct store_txn *t, const char *type, size_t type_len,
 int store_row(struct store_txn *t, uint64_t rid, struct store_row *out);
 
 /*
- * Fetch version vid of resource rid.  EMBER_OK (JSON borrowed from the
- * map), EMBER_ENOTFOUND, EMBER_ESTORE.
+ * Fetch version vid of resource rid.  EMBER_OK (the JSON belongs to t
+ * until the next store_version() on t or t's end), EMBER_ENOTFOUND,
+ * EMBER_ESTORE (also for a version that does not decompress),
+ * EMBER_ENOMEM.
  */
 int store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
     struct store_version *out);
@@ -143,31 +152,38 @@ int store_clock(struct store_txn *t, uint64_t *out);
  * version, moves the current row and adds the history rows.  The caller
  * has checked the version number against store_current().  Returns
  * EMBER_OK with the new row in *out (may be NULL); EMBER_ECONFLICT when
- * sw_version is not current + 1; EMBER_EFULL; EMBER_ESTORE.
+ * sw_version is not current + 1; EMBER_EFULL (also when 2^32 - 1 rids
+ * are used up); EMBER_ESTORE.
  */
 int store_write(struct store_txn *t, const struct store_write *w,
     struct store_row *out);
 
 /*
  * Index postings.  A posting key is opaque bytes chosen by the indexer
- * (index.c); the store appends the resource's rid, so a range of keys
- * lists the resources having values in that range.  owned[rid] keeps the
- * keys a resource has, so an update or delete removes exactly those.
+ * (index.c); under each key the store keeps the rids having it, so a
+ * range of keys lists the resources having values in that range.
+ * owned[rid] keeps the keys a resource has, so an update or delete
+ * removes exactly those.
  */
 #define STORE_POSTING_MAX	480	/* longest posting key, bytes */
 
 /*
  * Replace the postings of rid with keys: a blob of records, each a
  * 2-byte big-endian length and that many key bytes (keys longer than
- * STORE_POSTING_MAX are skipped by the caller).  len 0 removes them all.
- * Write transactions only.  EMBER_OK, EMBER_EFULL or EMBER_ESTORE.
+ * STORE_POSTING_MAX are skipped; a key given twice is kept once).  len 0
+ * removes them all.  The new postings are put in key order when the
+ * transaction commits, or earlier when the transaction reads postings,
+ * so a full map may be reported by store_txn_commit().  Write
+ * transactions only.  EMBER_OK, EMBER_EFULL, EMBER_ESTORE, EMBER_ENOMEM.
  */
 int store_postings_replace(struct store_txn *t, uint64_t rid,
     const void *keys, size_t len);
 
 /*
- * The posting keys rid owns, as written by store_postings_replace()
- * (borrowed from the map).  EMBER_OK, EMBER_ENOTFOUND or EMBER_ESTORE.
+ * The posting keys rid owns, in the blob form store_postings_replace()
+ * takes, sorted, each once (they belong to t until the next
+ * store_postings_owned() on t or t's end).  EMBER_OK, EMBER_ENOTFOUND,
+ * EMBER_ESTORE or EMBER_ENOMEM.
  */
 int store_postings_owned(struct store_txn *t, uint64_t rid,
     const void **keys, size_t *len);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "error.h"
 #include "store.h"
 #include "tap.h"
@@ -67,6 +68,204 @@ static const struct {
 	{ "Patient", "c", 2, STORE_PUT, "{}", EMBER_ECONFLICT },	/* new at 2 */
 	{ "Patient", "b", 2, STORE_PUT, "{\"b\":2}", EMBER_OK },
 };
+
+/* Blob form of posting keys: each a 2-byte length and the bytes. */
+static void
+blob_add(struct buf *b, const char *key)
+{
+	size_t n = strlen(key);
+
+	buf_putc(b, (int)(n >> 8));
+	buf_putc(b, (int)(n & 0xff));
+	buf_append(b, key, n);
+}
+
+/* store_postings_scan(): the keys and rids seen, as "key=rid;". */
+static int
+scan_collect(void *arg, const unsigned char *key, size_t len, uint64_t rid)
+{
+	buf_printf(arg, "%.*s=%llu;", (int)len, (const char *)key,
+	    (unsigned long long)rid);
+	return 0;
+}
+
+/* Owned keys of rid, as "key;" in the order given. */
+static int
+owned_list(struct store_txn *t, uint64_t rid, char *out, size_t outsz)
+{
+	const unsigned char	*p;
+	const void		*keys;
+	size_t			 len, n, at = 0;
+	int			 rc;
+
+	out[0] = '\0';
+	if ((rc = store_postings_owned(t, rid, &keys, &len)))
+		return rc;
+	for (p = keys; len >= 2; p += 2 + n, len -= 2 + n) {
+		n = ((size_t)p[0] << 8) | p[1];
+		at += (size_t)snprintf(out + at, outsz - at, "%.*s;", (int)n,
+		    (const char *)p + 2);
+		if (at >= outsz)
+			return EMBER_ENOMEM;
+	}
+	return EMBER_OK;
+}
+
+/*
+ * Postings written in one transaction, replaced in the next: the keys
+ * each resource owns (sorted, each once) and what a scan of "k" finds.
+ */
+static const struct {
+	const char	*id;		/* Patient/id */
+	const char	*keys[5];	/* its posting keys, NULL ends */
+	const char	*owned;		/* its owned keys afterwards */
+} posting_writes[] = {
+	{ "p1", { "kb", "ka", "kb", "x1", NULL }, "ka;kb;x1;" },
+	{ "p2", { "ka", "kab", NULL }, "ka;kab;" },
+	{ "p3", { "kc", NULL }, "kc;" },
+	{ "p1", { "ka", "kd", NULL }, "ka;kd;" },	/* replaced */
+	{ "p3", { NULL }, "" },				/* all removed */
+};
+
+/* Version bodies that must come back byte for byte. */
+static const char *const bodies[] = {
+	"{}",
+	"{\"resourceType\":\"Observation\",\"status\":\"final\","
+	    "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\","
+	    "\"code\":\"8302-2\",\"display\":\"Body Height\"}]},"
+	    "\"subject\":{\"reference\":\"Patient/p1\"}}",
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	"q8Zx!9#kLm$2vBn@4rTy%6uIo^8pAs&0dFg*1hJk(3lQw)5eRt_7yUi+9oPa-0sDf=",
+};
+
+/* Write each body as a version of Body/i and read it back. */
+static void
+test_bodies(struct store *s)
+{
+	struct store_txn	*t;
+	struct store_version	 sv;
+	struct store_row	 row;
+	struct buf		 big = BUF_INIT;
+	char			 id[16];
+	size_t			 i;
+
+	/* A large resource too: many matches, an overflow page. */
+	buf_puts(&big, "{\"item\":[");
+	for (i = 0; i < 2000; i++)
+		buf_printf(&big, "%s{\"linkId\":\"%zu\",\"text\":\"q%zu\"}",
+		    i ? "," : "", i, i * 7919 % 1000);
+	buf_puts(&big, "]}");
+	for (i = 0; i <= sizeof(bodies) / sizeof(bodies[0]); i++) {
+		const char *b = i < sizeof(bodies) / sizeof(bodies[0]) ?
+		    bodies[i] : big.data;
+
+		snprintf(id, sizeof(id), "b%zu", i);
+		is_int(put(s, "Body", id, 1, STORE_PUT, b, NULL), EMBER_OK,
+		    "write body %zu (%zu bytes)", i, strlen(b));
+		store_txn_begin(s, 0, &t);
+		ok(store_current(t, "Body", 4, id, strlen(id), &row) ==
+		    EMBER_OK && store_version(t, row.sr_rid, 1, &sv) ==
+		    EMBER_OK && sv.sv_json_len == strlen(b) &&
+		    memcmp(sv.sv_json, b, sv.sv_json_len) == 0,
+		    "body %zu reads back as written", i);
+		store_txn_abort(t);
+	}
+	buf_free(&big);
+}
+
+/* Postings: replace, owned lists, scans, all inside and across commits. */
+static void
+test_postings(struct store *s)
+{
+	struct store_txn	*t, *b;
+	struct store_write	 w;
+	struct store_row	 row;
+	struct buf		 keys = BUF_INIT, seen = BUF_INIT;
+	char			 got[256];
+	uint64_t		 rid[4], problems;
+	size_t			 i, k;
+
+	/* p1..p3 written, postings of each, one transaction. */
+	store_txn_begin(s, 1, &t);
+	for (i = 0; i < 3; i++) {
+		memset(&w, 0, sizeof(w));
+		w.sw_type = "Patient";
+		w.sw_type_len = 7;
+		w.sw_id = posting_writes[i].id;
+		w.sw_id_len = strlen(w.sw_id);
+		w.sw_version = 1;
+		w.sw_method = STORE_PUT;
+		w.sw_json = "{}";
+		w.sw_json_len = 2;
+		store_clock(t, &w.sw_last_updated);
+		store_write(t, &w, &row);
+		rid[i + 1] = row.sr_rid;
+		buf_reset(&keys);
+		for (k = 0; posting_writes[i].keys[k]; k++)
+			blob_add(&keys, posting_writes[i].keys[k]);
+		is_int(store_postings_replace(t, row.sr_rid, keys.data,
+		    keys.len), EMBER_OK, "postings of %s", w.sw_id);
+	}
+	/* A scan in the writing transaction sees them (pending flushed). */
+	store_postings_scan(t, "k", 1, NULL, 0, scan_collect, &seen);
+	snprintf(got, sizeof(got), "%.*s", (int)seen.len, seen.data);
+	snprintf(got + 128, 128, "ka=%llu;ka=%llu;kab=%llu;kb=%llu;kc=%llu;",
+	    (unsigned long long)rid[1], (unsigned long long)rid[2],
+	    (unsigned long long)rid[2], (unsigned long long)rid[1],
+	    (unsigned long long)rid[3]);
+	is_str(got, got + 128, "scan in the writing transaction, key order");
+	/* A borrowed handle writes into the same pending postings. */
+	store_txn_borrow(t, &b);
+	buf_reset(&keys);
+	blob_add(&keys, "ka");
+	blob_add(&keys, "kab");
+	is_int(store_postings_replace(b, rid[2], keys.data, keys.len),
+	    EMBER_OK, "replace through a borrowed handle");
+	store_txn_commit(b);
+	is_int(store_txn_commit(t), EMBER_OK, "commit postings");
+
+	for (i = 3; i < sizeof(posting_writes) / sizeof(posting_writes[0]);
+	    i++) {
+		uint64_t r = rid[posting_writes[i].id[1] - '0'];
+
+		store_txn_begin(s, 1, &t);
+		buf_reset(&keys);
+		for (k = 0; posting_writes[i].keys[k]; k++)
+			blob_add(&keys, posting_writes[i].keys[k]);
+		is_int(store_postings_replace(t, r, keys.data, keys.len),
+		    EMBER_OK, "replace postings of %s", posting_writes[i].id);
+		is_int(store_txn_commit(t), EMBER_OK, "commit");
+	}
+	store_txn_begin(s, 0, &t);
+	for (i = 1; i <= 3; i++) {
+		const char *want = NULL;
+
+		for (k = 0; k < sizeof(posting_writes) /
+		    sizeof(posting_writes[0]); k++)
+			if (posting_writes[k].id[1] - '0' == (int)i)
+				want = posting_writes[k].owned;
+		k = owned_list(t, rid[i], got, sizeof(got));
+		if (*want == '\0')
+			is_int((int)k, EMBER_ENOTFOUND, "p%zu owns nothing", i);
+		else
+			is_str(got, want, "p%zu owns its keys, sorted, once",
+			    i);
+	}
+	buf_reset(&seen);
+	store_postings_scan(t, "ka", 2, "kc", 2, scan_collect, &seen);
+	snprintf(got, sizeof(got), "%.*s", (int)seen.len, seen.data);
+	snprintf(got + 128, 128, "ka=%llu;ka=%llu;kab=%llu;",
+	    (unsigned long long)rid[1], (unsigned long long)rid[2],
+	    (unsigned long long)rid[2]);
+	is_str(got, got + 128, "range scan [ka, kc) after the replacements");
+	is_int(store_check(t, count_problem, NULL, &problems), EMBER_OK,
+	    "check runs");
+	is_int(problems, 0, "postings and owned lists agree");
+	store_txn_abort(t);
+	buf_free(&keys);
+	buf_free(&seen);
+}
 
 int
 main(void)
@@ -158,6 +357,9 @@ main(void)
 	store_txn_begin(s, 0, &t);
 	is_int(store_clock(t, &n), EMBER_EINTERNAL, "no clock in a read");
 	store_txn_abort(t);
+
+	test_bodies(s);
+	test_postings(s);
 
 	store_close(s);
 	store_close(NULL);
