@@ -66,9 +66,23 @@ outcome_write(struct buf *b, const char *severity, const char *code,
 	buf_puts(b, code);
 	buf_putc(b, '"');
 	if (diag != NULL && *diag != '\0') {
+		struct buf	clean = BUF_INIT;
+		const char	*p;
+
+		/* A diagnostic may quote the request: control characters
+		 * other than tab and newlines become U+FFFD, so the outcome
+		 * can be written as XML too. */
+		for (p = diag; *p; p++)
+			if ((unsigned char)*p < 0x20 && *p != '\t' &&
+			    *p != '\n' && *p != '\r')
+				buf_puts(&clean, "\xef\xbf\xbd");
+			else
+				buf_putc(&clean, *p);
 		buf_puts(b, ",\"diagnostics\":\"");
-		buf_json_escape(b, diag, strlen(diag));
+		if (buf_error(&clean) == EMBER_OK)
+			buf_json_escape(b, clean.data, clean.len);
 		buf_putc(b, '"');
+		buf_free(&clean);
 	}
 	buf_puts(b, "}]}");
 	return buf_error(b);
