@@ -134,8 +134,8 @@ static const char *const bodies[] = {
 	    "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\","
 	    "\"code\":\"8302-2\",\"display\":\"Body Height\"}]},"
 	    "\"subject\":{\"reference\":\"Patient/p1\"}}",
-	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 	"q8Zx!9#kLm$2vBn@4rTy%6uIo^8pAs&0dFg*1hJk(3lQw)5eRt_7yUi+9oPa-0sDf=",
 };
 
