@@ -33,6 +33,7 @@
 #define SEARCH_CHAIN_MAX	4	/* chain links and _has nesting */
 #define SEARCH_PARAMS_MAX	100	/* query parameters of one search */
 #define SEARCH_IGNORED		(-1)	/* search_lenient(): skip the parameter */
+#define SEARCH_HAS_GROUPS	256	/* _has: more inner matches, scan keys */
 
 /* The result parameters: not criteria. */
 static const char *const search_result_params[] = {
@@ -1340,14 +1341,27 @@ search_chain(struct search_ctx *sc, const struct search_param *sp,
 	return rc;
 }
 
-/* An id named by a reference posting: hi_len bytes at hi_off in a
- * buffer of copies (an owned list lasts only until the next one is read). */
+/*
+ * The ids a _has collects: each hi_len bytes at hi_off in ha_copies (an
+ * owned list lasts only until the next one is read, so ids are copied).
+ */
 struct has_id {
 	size_t		 hi_off;
 	size_t		 hi_len;
 };
 
-static const char *has_id_base;	/* the buffer, while qsort runs */
+struct has_acc {
+	struct has_id	*ha_ids;
+	size_t		 ha_n, ha_cap;
+	struct buf	 ha_copies;
+	/* the grouped scan: */
+	const uint64_t	*ha_bits;	/* the inner rids as a bitmap */
+	size_t		 ha_words;
+	size_t		 ha_plen;	/* key bytes before the id */
+	const unsigned char *ha_last;	/* the key last taken */
+};
+
+static const char *has_id_base;	/* ha_copies.data while qsort runs */
 
 static int
 has_id_cmp(const void *a, const void *b)
@@ -1358,6 +1372,102 @@ has_id_cmp(const void *a, const void *b)
 				    y->hi_len ? x->hi_len : y->hi_len);
 
 	return c ? c : (x->hi_len > y->hi_len) - (x->hi_len < y->hi_len);
+}
+
+static int
+has_add(struct has_acc *ha, const void *id, size_t len)
+{
+	struct has_id	*grown;
+	size_t		 cap;
+
+	if (ha->ha_n == ha->ha_cap) {
+		cap = ha->ha_cap ? ha->ha_cap * 2 : 64;
+		if ((grown = realloc(ha->ha_ids, cap * sizeof(*grown))) ==
+		    NULL)
+			return EMBER_ENOMEM;
+		ha->ha_ids = grown;
+		ha->ha_cap = cap;
+	}
+	ha->ha_ids[ha->ha_n].hi_off = ha->ha_copies.len;
+	ha->ha_ids[ha->ha_n++].hi_len = len;
+	return buf_append(&ha->ha_copies, id, len);
+}
+
+/* store_postings_groups(): a key naming an inner rid gives its id. */
+static int
+has_group(void *arg, const unsigned char *key, size_t klen,
+    const unsigned char *rids, size_t n)
+{
+	struct has_acc	*ha = arg;
+	uint64_t	 rid;
+	size_t		 i;
+
+	if (key == ha->ha_last || klen <= ha->ha_plen)
+		return 0;	/* taken already, from an earlier page */
+	for (i = 0; i < n; i++) {
+		rid = ((uint64_t)rids[4 * i] << 24) | ((uint64_t)rids[4 * i +
+		    1] << 16) | ((uint64_t)rids[4 * i + 2] << 8) |
+		    rids[4 * i + 3];
+		if (rid / 64 < ha->ha_words &&
+		    (ha->ha_bits[rid / 64] >> (rid % 64) & 1)) {
+			ha->ha_last = key;
+			return has_add(ha, key + ha->ha_plen, klen -
+			    ha->ha_plen) ? EMBER_ENOMEM : 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The ids the inner rids reference through the keys starting with
+ * k (klen bytes).  Few inner rids: read each one's owned keys; many:
+ * walk the parameter's keys once with their rids, testing a bitmap.
+ */
+static int
+has_collect(struct search_ctx *sc, const struct search_set *inner,
+    const unsigned char *k, size_t plen, struct has_acc *ha)
+{
+	const unsigned char	*p;
+	const void		*owned;
+	uint64_t		*bits;
+	size_t			 i, len, n;
+	int			 rc = EMBER_OK;
+
+	if (inner->ss_n > SEARCH_HAS_GROUPS) {
+		ha->ha_words = (size_t)(inner->ss_ids[inner->ss_n - 1] / 64) +
+		    1;
+		if ((bits = calloc(ha->ha_words, sizeof(*bits))) == NULL)
+			return EMBER_ENOMEM;
+		for (i = 0; i < inner->ss_n; i++)
+			bits[inner->ss_ids[i] / 64] |= (uint64_t)1 <<
+			    (inner->ss_ids[i] % 64);
+		ha->ha_bits = bits;
+		ha->ha_plen = plen;
+		rc = store_postings_groups(sc->sc_t, k, plen, has_group, ha);
+		free(bits);
+		return rc;
+	}
+	for (i = 0; i < inner->ss_n; i++) {
+		rc = store_postings_owned(sc->sc_t, inner->ss_ids[i], &owned,
+		    &len);
+		if (rc == EMBER_ENOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		for (p = owned; len >= 2; p += 2 + n, len -= 2 + n) {
+			n = ((size_t)p[0] << 8) | p[1];
+			if (n > len - 2)
+				break;
+			/* The parameter prefix first: most keys differ. */
+			if (n <= plen || p[2] != k[0] || p[3] != k[1] ||
+			    p[4] != k[2] || p[5] != k[3] ||
+			    memcmp(p + 2, k, plen) != 0)
+				continue;
+			if ((rc = has_add(ha, p + 2 + plen, n - plen)))
+				return rc;
+		}
+	}
+	return EMBER_OK;
 }
 
 /*
@@ -1371,16 +1481,13 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	struct search_set	 inner = { NULL, 0, 0 };
 	struct store_row	 row;
 	struct buf		 k = BUF_INIT;
-	const unsigned char	*p;
-	const void		*owned;
+	struct has_acc		 ha;
 	char			 rtype[65], rparam[65];
-	const unsigned char	*k0;
-	const char		*c1, *c2;
-	struct has_id		*ids = NULL, *grown;
-	struct buf		 copies = BUF_INIT;
-	size_t			 i, len, n, plen, nids = 0, capids = 0;
+	const char		*c1, *c2, *base;
+	size_t			 i;
 	int			 rc;
 
+	memset(&ha, 0, sizeof(ha));
 	if ((c1 = strchr(spec, ':')) == NULL ||
 	    (c2 = strchr(c1 + 1, ':')) == NULL ||
 	    (size_t)(c1 - spec) >= sizeof(rtype) ||
@@ -1396,48 +1503,18 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	buf_putc(&k, 'r');
 	buf_append(&k, type, tlen);
 	buf_putc(&k, '/');
-	plen = k.len;
-	k0 = (const unsigned char *)k.data;
-	for (i = 0; i < inner.ss_n; i++) {
-		rc = store_postings_owned(sc->sc_t, inner.ss_ids[i], &owned,
-		    &len);
-		if (rc == EMBER_ENOTFOUND)
-			continue;
-		if (rc)
-			goto done;
-		for (p = owned; len >= 2; p += 2 + n, len -= 2 + n) {
-			n = ((size_t)p[0] << 8) | p[1];
-			if (n > len - 2)
-				break;
-			/* The parameter prefix first: most keys differ. */
-			if (n <= plen || p[2] != k0[0] || p[3] != k0[1] ||
-			    p[4] != k0[2] || p[5] != k0[3] ||
-			    memcmp(p + 2, k0, plen) != 0)
-				continue;
-			if (nids == capids) {
-				capids = capids ? capids * 2 : 64;
-				if ((grown = realloc(ids, capids *
-				    sizeof(*ids))) == NULL) {
-					rc = EMBER_ENOMEM;
-					goto done;
-				}
-				ids = grown;
-			}
-			ids[nids].hi_off = copies.len;
-			ids[nids++].hi_len = n - plen;
-			if ((rc = buf_append(&copies, p + 2 + plen, n - plen)))
-				goto done;
-		}
-	}
+	if ((rc = buf_error(&k)) || (rc = has_collect(sc, &inner,
+	    (const unsigned char *)k.data, k.len, &ha)))
+		goto done;
 	/* Many matches name the same resource: look each up once. */
-	has_id_base = copies.data;
-	if (nids > 1)
-		qsort(ids, nids, sizeof(*ids), has_id_cmp);
-	for (i = 0; i < nids; i++) {
-		if (i > 0 && has_id_cmp(&ids[i - 1], &ids[i]) == 0)
+	has_id_base = base = ha.ha_copies.data;
+	if (ha.ha_n > 1)
+		qsort(ha.ha_ids, ha.ha_n, sizeof(*ha.ha_ids), has_id_cmp);
+	for (i = 0; i < ha.ha_n; i++) {
+		if (i > 0 && has_id_cmp(&ha.ha_ids[i - 1], &ha.ha_ids[i]) == 0)
 			continue;
-		rc = store_current(sc->sc_t, type, tlen, copies.data +
-		    ids[i].hi_off, ids[i].hi_len, &row);
+		rc = store_current(sc->sc_t, type, tlen, base +
+		    ha.ha_ids[i].hi_off, ha.ha_ids[i].hi_len, &row);
 		if (rc == EMBER_ENOTFOUND)
 			continue;
 		if (rc)
@@ -1448,8 +1525,8 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	set_normalize(out);
 	rc = EMBER_OK;
 done:
-	free(ids);
-	buf_free(&copies);
+	free(ha.ha_ids);
+	buf_free(&ha.ha_copies);
 	search_set_free(&inner);
 	buf_free(&k);
 	return rc;

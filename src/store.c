@@ -1282,6 +1282,42 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 }
 
 int
+store_postings_groups(struct store_txn *t, const void *prefix, size_t plen,
+    int (*fn)(void *, const unsigned char *, size_t, const unsigned char *,
+    size_t), void *arg)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v, d;
+	int		 rc, stop = 0;
+
+	if ((rc = store_pending_flush(t)))
+		return rc;
+	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
+	    &cur)))
+		return store_lmdb_err(rc);
+	k.mv_data = (void *)(uintptr_t)prefix;
+	k.mv_size = plen;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+	    !stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		/* The key's rids a page at a time (DUPFIXED, 4 bytes). */
+		for (rc = mdb_cursor_get(cur, &k, &d, MDB_GET_MULTIPLE);
+		    rc == 0 && !stop; rc = mdb_cursor_get(cur, &k, &d,
+		    MDB_NEXT_MULTIPLE))
+			stop = fn(arg, k.mv_data, k.mv_size, d.mv_data,
+			    d.mv_size / 4);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	mdb_cursor_close(cur);
+	if (stop > 0)
+		return stop;
+	return rc == MDB_NOTFOUND || rc == 0 ? EMBER_OK : store_lmdb_err(rc);
+}
+
+int
 store_history(struct store_txn *t, uint64_t rid, const char *type,
     size_t type_len, uint64_t since, uint64_t before,
     struct store_history_item *items, size_t max, size_t *n, int *more)

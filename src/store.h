@@ -198,6 +198,18 @@ int store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
     const void *hi, size_t hilen,
     int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg);
 
+/*
+ * Call fn for each posting key starting with prefix, in key order, with
+ * the key and its rids: n 4-byte big-endian rids in ascending order, a
+ * page at a time (a key with many rids is passed in several calls).
+ * Everything is borrowed from the map.  fn returning non-zero stops
+ * the scan and is returned (a negative value: EMBER_OK, stop early).
+ * EMBER_OK or EMBER_ESTORE otherwise.
+ */
+int store_postings_groups(struct store_txn *t, const void *prefix,
+    size_t plen, int (*fn)(void *, const unsigned char *, size_t,
+    const unsigned char *, size_t), void *arg);
+
 /* A position in a history listing, newest first. */
 struct store_history_item {
 	uint64_t	shi_rid;

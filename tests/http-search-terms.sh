@@ -142,6 +142,29 @@ identifier:of-type=MR|12345	400 -
 identifier:of-type=$V2||12345	400 -
 TABLE
 
+# _has with more matches than SEARCH_HAS_GROUPS (256) walks the
+# parameter's keys once instead of each match's owned keys: 300
+# Observations "many" on p1 and p2, 20 "few" on p3; the answer must
+# not change with the path taken.
+put Patient/p3 '{"resourceType":"Patient","id":"p3"}'
+entries=
+for i in $(seq 1 320); do
+	if [ "$i" -le 300 ]; then code=many; pid=p$((i % 2 + 1)); else code=few; pid=p3; fi
+	entries="$entries${entries:+,}{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:n\",\"code\":\"$code\"}]},\"subject\":{\"reference\":\"Patient/$pid\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}"
+done
+req POST / -H "$CT" --data-binary "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[$entries]}"
+is "$STATUS" 200 "320 Observations in one transaction"
+while IFS=$'\t' read -r q want; do
+	req GET "/Patient?$q"
+	got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
+	is "$STATUS ${got:--}" "$want" "$q"
+done <<'TABLE'
+_has:Observation:subject:code=urn:n|many	200 p1 p2
+_has:Observation:subject:code=urn:n|few	200 p3
+_has:Observation:subject:code=urn:n|many,urn:n|few	200 p1 p2 p3
+_has:Observation:subject:code=urn:n|many&_id=p2	200 p2
+TABLE
+
 # Composites of three components (R4 MolecularSequence coordinates):
 # a token, then two numbers, each with its prefix.
 put MolecularSequence/ms1 '{"resourceType":"MolecularSequence","id":"ms1","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]},"windowStart":22125500,"windowEnd":22125510},"variant":[{"start":22125503,"end":22125504,"observedAllele":"C","referenceAllele":"T"},{"start":22125508,"end":22125509,"observedAllele":"A","referenceAllele":"G"}]}'
