@@ -383,7 +383,7 @@ bundle_conditional_ref(struct bundle *b, size_t i, const char *ref,
 static int
 bundle_rewrite(struct bundle *b, size_t i, cJSON *node)
 {
-	const char	*to, *v;
+	const char	*to, *v, *q;
 	char		 key[BUNDLE_KEY_MAX];
 	cJSON		*c;
 	int		 rc;
@@ -411,8 +411,11 @@ bundle_rewrite(struct bundle *b, size_t i, cJSON *node)
 				    "Bundle", i, v);
 			continue;
 		}
-		if (strchr(v, '?') != NULL && strstr(v, "://") == NULL &&
-		    v[0] != '#') {
+		/* Type?criteria: the criteria may hold URLs (Synthea's
+		 * Practitioner?identifier=http://hl7.org/...|npi), an
+		 * absolute reference has its "://" before the '?'. */
+		if ((q = strchr(v, '?')) != NULL && v[0] != '#' &&
+		    memmem(v, (size_t)(q - v), "://", 3) == NULL) {
 			if ((rc = bundle_conditional_ref(b, i, v, key)))
 				return rc;
 			if (cJSON_SetValuestring(c, key) == NULL)

@@ -65,6 +65,25 @@ obs2=$(jqb '.entry[1].response.location' | sed 's|.*/fhir/||; s|/_history/.*||')
 req GET "/$obs2"
 is "$(jqb .subject.reference)" "$pat" "a reference to the matched conditional create points at the match"
 
+# A conditional reference whose criteria hold a URL (Synthea writes
+# Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|...), in the
+# resource and in a contained one: both become Practitioner/npi1.
+req PUT /Practitioner/npi1 -H "$CT" --data-binary '{"resourceType":"Practitioner","id":"npi1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"9999999619"}]}'
+cat > "$TMP/t4.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},
+   "contained":[{"resourceType":"ServiceRequest","id":"sr","status":"completed","intent":"order","subject":{"reference":"Patient/example"},
+     "requester":{"reference":"Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999999619"}}],
+   "participant":[{"individual":{"reference":"Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999999619"}}],
+   "basedOn":[{"reference":"#sr"}]},
+  "request":{"method":"POST","url":"Encounter"}}]}
+JSON
+post_bundle "$TMP/t4.json"
+enc=$(jqb '.entry[0].response.location' | sed 's|.*/fhir/||; s|/_history/.*||')
+req GET "/$enc"
+is "$(jqb '[.participant[0].individual.reference, .contained[0].requester.reference, .basedOn[0].reference] | join(" ")')" \
+    "Practitioner/npi1 Practitioner/npi1 #sr" "conditional references with URLs in their criteria resolved, contained too"
+
 # A failing transaction stores nothing and names the entry.
 {
 	printf '{"resourceType":"Bundle","type":"transaction","entry":['
