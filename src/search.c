@@ -658,6 +658,20 @@ search_key(struct buf *k, const struct search_param *sp, int tag)
 	return buf_error(k);
 }
 
+/* A date value after its prefix ("ge2019-01"), or a 400 naming it. */
+static int
+search_date_value(struct search_ctx *sc, const char *code, const char *v,
+    int *prefix, int64_t *lo, int64_t *hi)
+{
+	const char *pv = v;
+
+	*prefix = search_prefix(&pv);
+	if (date_parse_fhir(pv, strlen(pv), lo, hi, NULL))
+		return search_fail(sc, "\"%s\" is not a date for %s", v,
+		    code);
+	return EMBER_OK;
+}
+
 /* Parse one non-first component's search value into ct. */
 static int
 search_comp_parse(struct search_ctx *sc, struct comp_test *ct, char *v)
@@ -687,12 +701,8 @@ search_comp_parse(struct search_ctx *sc, struct comp_test *ct, char *v)
 			return search_fail(sc, "\"%s\" is not a number", pv);
 		break;
 	case TABLES_PARAM_DATE:
-		pv = v;
-		ct->ct_prefix = search_prefix(&pv);
-		if (date_parse_fhir(pv, strlen(pv), &ct->ct_lo, &ct->ct_hi,
-		    NULL))
-			return search_fail(sc, "\"%s\" is not a date", pv);
-		break;
+		return search_date_value(sc, "a composite", v, &ct->ct_prefix,
+		    &ct->ct_lo, &ct->ct_hi);
 	case TABLES_PARAM_TOKEN:
 		bar = search_find(v, '|');
 		if (bar != NULL)
@@ -1100,25 +1110,13 @@ search_value(struct search_ctx *sc, const struct search_param *sp, char *v,
 			    "parameter %s", mod, sp->sp_p.code);
 			break;
 		}
-		pv = v;
-		sn.sn_prefix = search_prefix(&pv);
-		if (date_parse_fhir(pv, strlen(pv), &sn.sn_lo, &sn.sn_hi,
-		    NULL)) {
-			rc = search_fail(sc, "\"%s\" is not a date for %s", v,
-			    sp->sp_p.code);
+		if ((rc = search_date_value(sc, sp->sp_p.code, v,
+		    &sn.sn_prefix, &sn.sn_lo, &sn.sn_hi)))
 			break;
-		}
-		if (sp->sp_also != NULL) {
-			pv = sp->sp_also;
-			sn.sn_and = 1;
-			sn.sn_prefix2 = search_prefix(&pv);
-			if (date_parse_fhir(pv, strlen(pv), &sn.sn_lo2,
-			    &sn.sn_hi2, NULL)) {
-				rc = search_fail(sc, "\"%s\" is not a date for "
-				    "%s", sp->sp_also, sp->sp_p.code);
-				break;
-			}
-		}
+		sn.sn_and = sp->sp_also != NULL;
+		if (sn.sn_and && (rc = search_date_value(sc, sp->sp_p.code,
+		    sp->sp_also, &sn.sn_prefix2, &sn.sn_lo2, &sn.sn_hi2)))
+			break;
 		search_key(&k, sp, 'd');
 		sn.sn_kind = SCAN_DATE;
 		sn.sn_skip = k.len;
