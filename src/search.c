@@ -440,8 +440,8 @@ search_postings(struct search_ctx *sc, const void *lo, size_t lolen,
     const void *hi, size_t hilen, struct scan *sn)
 {
 	const unsigned char	*p, *end;
-	size_t			 n, cmp;
-	int			 c, rc;
+	size_t			 n;
+	int			 rc;
 
 	if (sc->sc_mem == NULL)
 		return store_postings_scan(sc->sc_t, lo, lolen, hi, hilen,
@@ -454,18 +454,9 @@ search_postings(struct search_ctx *sc, const void *lo, size_t lolen,
 		n = ((size_t)p[0] << 8) | p[1];
 		if (n > (size_t)(end - p - 2))
 			break;
-		if (hi == NULL) {	/* every key starting with lo */
-			if (n < lolen || memcmp(p + 2, lo, lolen) != 0)
-				continue;
-		} else {		/* lo <= key < hi */
-			c = memcmp(p + 2, lo, n < lolen ? n : lolen);
-			if (c < 0 || (c == 0 && n < lolen))
-				continue;
-			cmp = n < hilen ? n : hilen;
-			c = memcmp(p + 2, hi, cmp);
-			if (c > 0 || (c == 0 && n >= hilen))
-				continue;
-		}
+		if (store_postings_in_range(p + 2, n, lo, lolen, hi,
+		    hilen) != 0)
+			continue;
 		if ((rc = scan_one(sn, p + 2, n, 1)) != 0)
 			return rc;
 	}
@@ -1341,11 +1332,13 @@ search_chain(struct search_ctx *sc, const struct search_param *sp,
 
 /*
  * The ids a _has collects: each hi_len bytes at hi_off in ha_copies (an
- * owned list lasts only until the next one is read, so ids are copied).
+ * owned list lasts only until the next one is read, so ids are copied);
+ * hi_id points there once collecting is over and the buffer holds still.
  */
 struct has_id {
 	size_t		 hi_off;
 	size_t		 hi_len;
+	const char	*hi_id;
 };
 
 struct has_acc {
@@ -1359,14 +1352,11 @@ struct has_acc {
 	const unsigned char *ha_last;	/* the key last taken */
 };
 
-static const char *has_id_base;	/* ha_copies.data while qsort runs */
-
 static int
 has_id_cmp(const void *a, const void *b)
 {
 	const struct has_id	*x = a, *y = b;
-	int			 c = memcmp(has_id_base + x->hi_off,
-				    has_id_base + y->hi_off, x->hi_len <
+	int			 c = memcmp(x->hi_id, y->hi_id, x->hi_len <
 				    y->hi_len ? x->hi_len : y->hi_len);
 
 	return c ? c : (x->hi_len > y->hi_len) - (x->hi_len < y->hi_len);
@@ -1481,7 +1471,7 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	struct buf		 k = BUF_INIT;
 	struct has_acc		 ha;
 	char			 rtype[65], rparam[65];
-	const char		*c1, *c2, *base;
+	const char		*c1, *c2;
 	size_t			 i;
 	int			 rc;
 
@@ -1505,14 +1495,15 @@ search_has(struct search_ctx *sc, const char *type, size_t tlen,
 	    (const unsigned char *)k.data, k.len, &ha)))
 		goto done;
 	/* Many matches name the same resource: look each up once. */
-	has_id_base = base = ha.ha_copies.data;
+	for (i = 0; i < ha.ha_n; i++)
+		ha.ha_ids[i].hi_id = ha.ha_copies.data + ha.ha_ids[i].hi_off;
 	if (ha.ha_n > 1)
 		qsort(ha.ha_ids, ha.ha_n, sizeof(*ha.ha_ids), has_id_cmp);
 	for (i = 0; i < ha.ha_n; i++) {
 		if (i > 0 && has_id_cmp(&ha.ha_ids[i - 1], &ha.ha_ids[i]) == 0)
 			continue;
-		rc = store_current(sc->sc_t, type, tlen, base +
-		    ha.ha_ids[i].hi_off, ha.ha_ids[i].hi_len, &row);
+		rc = store_current(sc->sc_t, type, tlen, ha.ha_ids[i].hi_id,
+		    ha.ha_ids[i].hi_len, &row);
 		if (rc == EMBER_ENOTFOUND)
 			continue;
 		if (rc)
@@ -2314,6 +2305,28 @@ search_opt_uint(const char *v, uint64_t *out)
 	return EMBER_OK;
 }
 
+/*
+ * The index of value in words (NULL-terminated), or -1 with the error
+ * "name must be one of ..." in oa.
+ */
+static int
+search_opt_word(struct opts_arg *oa, const char *name, const char *value,
+    const char *const *words)
+{
+	size_t	i, n;
+	int	k;
+
+	for (k = 0; words[k] != NULL; k++)
+		if (strcmp(value, words[k]) == 0)
+			return k;
+	n = (size_t)snprintf(oa->oa_err, sizeof(oa->oa_err), "%s must be one "
+	    "of", name);
+	for (i = 0; words[i] != NULL && n < sizeof(oa->oa_err); i++)
+		n += (size_t)snprintf(oa->oa_err + n, sizeof(oa->oa_err) - n,
+		    "%s %s", i ? "," : "", words[i]);
+	return -1;
+}
+
 static int
 search_opt_one(void *arg, const char *name, const char *value)
 {
@@ -2339,16 +2352,12 @@ search_opt_one(void *arg, const char *name, const char *value)
 		if (strcmp(value, "count") == 0)
 			o->so_summary_count = 1;
 	} else if (strcmp(name, "_total") == 0) {
-		if (strcmp(value, "none") == 0)
-			o->so_total = 0;
-		else if (strcmp(value, "accurate") == 0 ||
-		    strcmp(value, "estimate") == 0)
-			o->so_total = 1;
-		else {
-			snprintf(oa->oa_err, sizeof(oa->oa_err), "_total must be "
-			    "none, estimate or accurate");
+		static const char *const w[] = { "none", "estimate",
+		    "accurate", NULL };
+
+		if ((o->so_total = search_opt_word(oa, name, value, w)) < 0)
 			return EMBER_EINVAL;
-		}
+		o->so_total = o->so_total > 0;	/* estimate: accurate */
 	} else if (strcmp(name, "_debug") == 0) {
 		if (strcmp(value, "true") != 0)
 			return EMBER_OK;
@@ -2390,27 +2399,17 @@ search_opt_one(void *arg, const char *name, const char *value)
 			buf_putc(&o->so_sort, 0);
 		}
 	} else if (strcmp(name, "_contained") == 0) {
-		if (strcmp(value, "false") == 0)
-			o->so_contained = 0;
-		else if (strcmp(value, "true") == 0)
-			o->so_contained = 1;
-		else if (strcmp(value, "both") == 0)
-			o->so_contained = 2;
-		else {
-			snprintf(oa->oa_err, sizeof(oa->oa_err), "_contained "
-			    "must be true, false or both");
+		static const char *const w[] = { "false", "true", "both",
+		    NULL };
+
+		if ((o->so_contained = search_opt_word(oa, name, value, w)) < 0)
 			return EMBER_EINVAL;
-		}
 	} else if (strcmp(name, "_containedType") == 0) {
-		if (strcmp(value, "container") == 0)
-			o->so_ctype = 0;
-		else if (strcmp(value, "contained") == 0)
-			o->so_ctype = 1;
-		else {
-			snprintf(oa->oa_err, sizeof(oa->oa_err), "_containedType "
-			    "must be container or contained");
+		static const char *const w[] = { "container", "contained",
+		    NULL };
+
+		if ((o->so_ctype = search_opt_word(oa, name, value, w)) < 0)
 			return EMBER_EINVAL;
-		}
 	} else if (strncmp(name, "_include:", 9) == 0 ||
 	    strncmp(name, "_revinclude:", 12) == 0) {
 		if (oa->oa_strict) {

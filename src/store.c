@@ -1246,8 +1246,8 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
 	const unsigned char *p;
-	size_t		 n, cmp;
-	int		 rc, stop = 0, c;
+	size_t		 n;
+	int		 rc, stop = 0;
 
 	if ((rc = store_pending_flush(t)))
 		return rc;
@@ -1263,15 +1263,8 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 		n = k.mv_size;
 		if (v.mv_size != 4)
 			continue;
-		if (hi == NULL) {
-			if (n < lolen || memcmp(p, lo, lolen) != 0)
-				break;
-		} else {
-			cmp = n < hilen ? n : hilen;
-			c = memcmp(p, hi, cmp);
-			if (c > 0 || (c == 0 && n >= hilen))
-				break;
-		}
+		if (store_postings_in_range(p, n, lo, lolen, hi, hilen) > 0)
+			break;
 		if ((stop = fn(arg, p, n, be32_get(v.mv_data))) != 0)
 			break;
 	}
@@ -1279,6 +1272,22 @@ store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
 	if (stop)
 		return stop;
 	return rc == MDB_NOTFOUND || rc == 0 ? EMBER_OK : store_lmdb_err(rc);
+}
+
+int
+store_postings_in_range(const void *key, size_t n, const void *lo,
+    size_t lolen, const void *hi, size_t hilen)
+{
+	size_t	m = n < lolen ? n : lolen;
+	int	c = m ? memcmp(key, lo, m) : 0;
+
+	if (c < 0 || (c == 0 && n < lolen))
+		return -1;
+	if (hi == NULL)		/* every key starting with lo */
+		return c == 0 ? 0 : 1;
+	m = n < hilen ? n : hilen;
+	c = m ? memcmp(key, hi, m) : 0;
+	return c > 0 || (c == 0 && n >= hilen) ? 1 : 0;
 }
 
 int

@@ -199,6 +199,14 @@ int store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
     int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg);
 
 /*
+ * Where key (n bytes) stands against store_postings_scan()'s range lo,
+ * hi: -1 before it, 0 in it, 1 past it.  For scans of keys held
+ * elsewhere (search.c's keys of one resource in memory).
+ */
+int store_postings_in_range(const void *key, size_t n, const void *lo,
+    size_t lolen, const void *hi, size_t hilen);
+
+/*
  * Call fn for each posting key starting with prefix, in key order, with
  * the key and its rids: n 4-byte big-endian rids in ascending order, a
  * page at a time (a key with many rids is passed in several calls).
