@@ -821,6 +821,26 @@ store_clock(struct store_txn *t, uint64_t *out)
 	return EMBER_OK;
 }
 
+/*
+ * mdb_put() for a tree whose new keys mostly sort after every key it
+ * holds (rids are handed out in increasing order, clocks only go
+ * forward): tried as an append first.  An append fills each leaf page
+ * before it starts the next; an ordinary put at the end of the tree
+ * splits the last page in half, leaving every page of a growing tree
+ * about half empty.  A key that does not sort last gets an ordinary put.
+ */
+static int
+store_put_tail(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+    unsigned flags)
+{
+	int	rc;
+
+	rc = mdb_put(txn, dbi, k, v, flags | MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(txn, dbi, k, v, flags);
+	return rc;
+}
+
 int
 store_write(struct store_txn *t, const struct store_write *w,
     struct store_row *out)
@@ -892,7 +912,7 @@ store_write(struct store_txn *t, const struct store_write *w,
 	k.mv_size = 12;
 	vlen = VER_HDR + (flags & FLAG_LZ ? 4 : 0) + blen;
 	v.mv_size = vlen;
-	if ((rc = mdb_put(t->t_txn, dbi[DB_VERSIONS], &k, &v, MDB_RESERVE |
+	if ((rc = store_put_tail(t->t_txn, dbi[DB_VERSIONS], &k, &v, MDB_RESERVE |
 	    MDB_NOOVERWRITE)))
 		return rc == MDB_KEYEXIST ? EMBER_ECONFLICT : store_lmdb_err(rc);
 	val = v.mv_data;
@@ -909,7 +929,8 @@ store_write(struct store_txn *t, const struct store_write *w,
 	k.mv_data = rk;
 	k.mv_size = 8;
 	v.mv_size = ROW_HDR + klen;
-	if ((rc = mdb_put(t->t_txn, dbi[DB_ROWS], &k, &v, MDB_RESERVE)))
+	if ((rc = store_put_tail(t->t_txn, dbi[DB_ROWS], &k, &v,
+	    MDB_RESERVE)))
 		return store_lmdb_err(rc);
 	val = v.mv_data;
 	be32_put(val, w->sw_version);
@@ -925,7 +946,7 @@ store_write(struct store_txn *t, const struct store_write *w,
 	k.mv_size = 16;
 	v.mv_data = vb;
 	v.mv_size = 4;
-	if ((rc = mdb_put(t->t_txn, dbi[DB_HISTORY], &k, &v, 0)))
+	if ((rc = store_put_tail(t->t_txn, dbi[DB_HISTORY], &k, &v, 0)))
 		return store_lmdb_err(rc);
 	memcpy(tk, w->sw_type, w->sw_type_len);
 	tk[w->sw_type_len] = '\0';
@@ -1040,7 +1061,7 @@ store_owned_put(struct store_txn *t, MDB_val *k)
 		z = lz->len + 4 < list->len;
 	}
 	v.mv_size = 1 + (z ? 4 + lz->len : list->len);
-	if ((rc = mdb_put(t->t_txn, t->t_store->s_dbi[DB_OWNED], k, &v,
+	if ((rc = store_put_tail(t->t_txn, t->t_store->s_dbi[DB_OWNED], k, &v,
 	    MDB_RESERVE)))
 		return store_lmdb_err(rc);
 	p = v.mv_data;
