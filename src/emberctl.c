@@ -121,14 +121,13 @@ cmd_load(struct server *srv, struct server_version *sv, const struct conf *c,
 	memset(&st, 0, sizeof(st));
 	pg.start = now_seconds();
 	pg.tty = isatty(2);
-	for (; i < argc; i++)
-		if ((rc = load_path(srv, sv, argv[i], c->cf_max_depth, 1000, &st,
-		    load_progress, &pg, err, sizeof(err)))) {
-			if (pg.tty)
-				fputc('\n', stderr);
-			fprintf(stderr, "emberctl: load: %s\n", err);
-			return 1;
-		}
+	if ((rc = load_paths(srv, sv, argv + i, argc - i, c->cf_max_depth,
+	    1000, &st, load_progress, &pg, err, sizeof(err)))) {
+		if (pg.tty)
+			fputc('\n', stderr);
+		fprintf(stderr, "emberctl: load: %s\n", err);
+		return 1;
+	}
 	el = now_seconds() - pg.start;
 	if (pg.tty)
 		fputc('\n', stderr);

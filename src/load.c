@@ -22,6 +22,15 @@
 #include "store.h"
 #include "tables.h"
 
+/*
+ * Resources a bulk commit holds at most: every load is one bulk
+ * transaction (store.h), committed when it holds this many and at the
+ * end.  It bounds the memory of the transaction's pages (about 2.5 KB a
+ * resource in all) and how long the load keeps the server's writes
+ * waiting.
+ */
+#define LOAD_BULK_MAX	100000
+
 struct load {
 	struct server		*ld_srv;
 	struct server_version	*ld_sv;
@@ -29,6 +38,7 @@ struct load {
 	unsigned		 ld_depth;
 	unsigned		 ld_batch;
 	unsigned		 ld_pending;	/* resources in ld_txn */
+	uint64_t		 ld_bulk;	/* resources in the bulk commit */
 	struct load_stats	*ld_st;
 	load_progress_fn	 ld_progress;
 	void			*ld_arg;
@@ -36,26 +46,55 @@ struct load {
 	size_t			 ld_errsz;
 };
 
+/* Commit the bulk transaction (durably); with again, begin the next. */
+static int
+load_bulk_commit(struct load *ld, int again)
+{
+	struct store	*s = ld->ld_sv->svv_store;
+	int		 rc;
+
+	if ((rc = store_bulk_commit(s)) == EMBER_OK) {
+		ld->ld_st->ls_commits++;
+		ld->ld_bulk = 0;
+		if (again)
+			rc = store_bulk_begin(s);
+	}
+	if (rc)
+		snprintf(ld->ld_err, ld->ld_errsz, "commit failed: %s",
+		    ember_strerror(rc));
+	return rc;
+}
+
+/* n resources more are in the bulk transaction: report, maybe commit. */
+static int
+load_done(struct load *ld, uint64_t n)
+{
+	ld->ld_st->ls_resources += n;
+	ld->ld_bulk += n;
+	if (ld->ld_progress)
+		ld->ld_progress(ld->ld_arg, ld->ld_st);
+	return ld->ld_bulk >= LOAD_BULK_MAX ? load_bulk_commit(ld, 1) :
+	    EMBER_OK;
+}
+
+/* Commit the pending batch of resources into the bulk transaction. */
 static int
 load_commit(struct load *ld)
 {
-	int rc;
+	unsigned	n = ld->ld_pending;
+	int		rc;
 
 	if (ld->ld_txn == NULL)
 		return EMBER_OK;
 	rc = store_txn_commit(ld->ld_txn);
 	ld->ld_txn = NULL;
+	ld->ld_pending = 0;
 	if (rc) {
 		snprintf(ld->ld_err, ld->ld_errsz, "commit failed: %s",
 		    ember_strerror(rc));
 		return rc;
 	}
-	ld->ld_st->ls_resources += ld->ld_pending;
-	ld->ld_st->ls_commits++;
-	ld->ld_pending = 0;
-	if (ld->ld_progress)
-		ld->ld_progress(ld->ld_arg, ld->ld_st);
-	return EMBER_OK;
+	return load_done(ld, n);
 }
 
 /* Store one resource tree (consumed by the caller afterwards). */
@@ -119,6 +158,7 @@ load_bundle(struct load *ld, cJSON *doc, const char *where)
 	struct buf		 out = BUF_INIT;
 	cJSON			*oo = NULL, *e;
 	const char		*diag;
+	uint64_t		 stored = 0;
 	int			 rc, status, n = 0;
 
 	if ((rc = load_commit(ld)))
@@ -149,12 +189,10 @@ load_bundle(struct load *ld, cJSON *doc, const char *where)
 		}
 		if (st != NULL && (strcmp(st, "201") == 0 ||
 		    strcmp(st, "200") == 0))
-			ld->ld_st->ls_resources++;
+			stored++;
 		n++;
 	}
-	ld->ld_st->ls_commits++;
-	if (ld->ld_progress)
-		ld->ld_progress(ld->ld_arg, ld->ld_st);
+	rc = load_done(ld, stored);
 done:
 	cJSON_Delete(oo);
 	buf_free(&out);
@@ -351,13 +389,13 @@ load_walk(struct load *ld, const char *path, int depth)
 }
 
 int
-load_path(struct server *srv, struct server_version *sv, const char *path,
-    unsigned max_depth,
-    unsigned batch, struct load_stats *st, load_progress_fn progress,
-    void *arg, char *err, size_t errsz)
+load_paths(struct server *srv, struct server_version *sv,
+    char *const paths[], int npaths, unsigned max_depth, unsigned batch,
+    struct load_stats *st, load_progress_fn progress, void *arg, char *err,
+    size_t errsz)
 {
 	struct load	ld;
-	int		rc;
+	int		rc, i;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.ld_srv = srv;
@@ -369,11 +407,26 @@ load_path(struct server *srv, struct server_version *sv, const char *path,
 	ld.ld_arg = arg;
 	ld.ld_err = err;
 	ld.ld_errsz = errsz;
-	if ((rc = load_walk(&ld, path, 0))) {
-		store_txn_abort(ld.ld_txn);
+	if ((rc = store_bulk_begin(sv->svv_store))) {
+		snprintf(err, errsz, "cannot begin a write: %s",
+		    ember_strerror(rc));
 		return rc;
 	}
-	return load_commit(&ld);
+	for (i = 0, rc = EMBER_OK; rc == EMBER_OK && i < npaths; i++)
+		rc = load_walk(&ld, paths[i], 0);
+	if (rc == EMBER_OK)
+		rc = load_commit(&ld);
+	else
+		store_txn_abort(ld.ld_txn);
+	/* What was stored before a failure stays, as it would have had
+	 * each file been committed on its own; the failure is reported. */
+	if (rc == EMBER_OK)
+		return load_bulk_commit(&ld, 0);
+	if (store_bulk_commit(sv->svv_store) == EMBER_OK)
+		st->ls_commits++;
+	else
+		st->ls_resources -= ld.ld_bulk;
+	return rc;
 }
 
 static int

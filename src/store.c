@@ -55,6 +55,8 @@ struct store {
 	MDB_dbi		 s_dbi[DB__COUNT];
 	int		 s_readonly;
 	struct store_lz_prep *s_lz;	/* the dictionary, hashed */
+	struct store_txn *s_bulk;	/* store_bulk_begin()'s transaction */
+	struct store_txn *s_top;	/* innermost open one under it */
 };
 
 /*
@@ -79,6 +81,7 @@ struct store_txn {
 	MDB_txn		*t_txn;
 	int		 t_write;
 	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
+	struct store_txn *t_up;		/* bulk mode: what this one nests in */
 	struct store_pending *t_pend;	/* write: shared with borrowers */
 	struct buf	 t_owned;	/* store_postings_owned()'s answer */
 	struct buf	 t_json;	/* store_version()'s answer */
@@ -558,35 +561,57 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	store_bulk_abort(s);
 	mdb_env_close(s->s_env);
 	free(s->s_lz);
 	free(s);
 }
 
-int
-store_txn_begin(struct store *s, int write, struct store_txn **out)
+static int store_pending_flush(struct store_txn *t);
+
+/*
+ * Begin a transaction for s: on its own, or in bulk mode nested in the
+ * innermost one open (a nested LMDB transaction is always a write
+ * transaction; a read handle on one just never writes).  Postings still
+ * pending in the parent are put first: LMDB allows no use of a parent
+ * while its child is open, and the child must see them.
+ */
+static int
+store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 {
-	struct store_txn	*t;
+	struct store_txn	*t, *up = bulk ? NULL : s->s_top;
 	int			 rc;
 
-	if (write && s->s_readonly)
+	if ((write || bulk) && s->s_readonly)
 		return EMBER_ESTORE;
+	if (up != NULL && (rc = store_pending_flush(up)))
+		return rc;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return EMBER_ENOMEM;
 	t->t_store = s;
 	t->t_write = write;
-	if (write && (t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
+	t->t_up = up;
+	if ((write || up != NULL || bulk) &&
+	    (t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
 		free(t);
 		return EMBER_ENOMEM;
 	}
-	if ((rc = mdb_txn_begin(s->s_env, NULL, write ? 0 : MDB_RDONLY,
-	    &t->t_txn))) {
+	if ((rc = mdb_txn_begin(s->s_env, up ? up->t_txn : NULL,
+	    write || up != NULL || bulk ? 0 : MDB_RDONLY, &t->t_txn))) {
 		free(t->t_pend);
 		free(t);
 		return store_lmdb_err(rc);
 	}
+	if (up != NULL || bulk)
+		s->s_top = t;
 	*out = t;
 	return EMBER_OK;
+}
+
+int
+store_txn_begin(struct store *s, int write, struct store_txn **out)
+{
+	return store_txn_open(s, write, 0, out);
 }
 
 /* Free a handle's own memory (not the LMDB transaction). */
@@ -605,8 +630,6 @@ store_txn_free(struct store_txn *t)
 	free(t);
 }
 
-static int store_pending_flush(struct store_txn *t);
-
 int
 store_txn_borrow(struct store_txn *parent, struct store_txn **out)
 {
@@ -623,12 +646,21 @@ store_txn_borrow(struct store_txn *parent, struct store_txn **out)
 	return EMBER_OK;
 }
 
+/* A nested transaction has ended: its parent is the innermost again. */
+static void
+store_txn_unnest(struct store_txn *t)
+{
+	if (!t->t_borrowed && t->t_store->s_top == t)
+		t->t_store->s_top = t->t_up;
+}
+
 int
 store_txn_commit(struct store_txn *t)
 {
 	int rc = EMBER_OK;
 
 	if (!t->t_borrowed) {
+		store_txn_unnest(t);
 		if (t->t_pend != NULL && (rc = store_pending_flush(t))) {
 			mdb_txn_abort(t->t_txn);
 			store_txn_free(t);
@@ -645,9 +677,44 @@ store_txn_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
-	if (!t->t_borrowed)
+	if (!t->t_borrowed) {
+		store_txn_unnest(t);
 		mdb_txn_abort(t->t_txn);
+	}
 	store_txn_free(t);
+}
+
+int
+store_bulk_begin(struct store *s)
+{
+	if (s->s_bulk != NULL)
+		return EMBER_EINTERNAL;
+	return store_txn_open(s, 1, 1, &s->s_bulk);
+}
+
+int
+store_bulk_commit(struct store *s)
+{
+	struct store_txn	*t = s->s_bulk;
+
+	if (t == NULL || s->s_top != t)
+		return EMBER_EINTERNAL;
+	s->s_bulk = NULL;
+	s->s_top = NULL;
+	t->t_up = NULL;
+	return store_txn_commit(t);
+}
+
+void
+store_bulk_abort(struct store *s)
+{
+	struct store_txn	*t = s->s_bulk;
+
+	if (t == NULL)
+		return;
+	s->s_bulk = NULL;
+	s->s_top = NULL;
+	store_txn_abort(t);
 }
 
 /* Build "Type/id" into key; returns its length or 0 if too long. */

@@ -120,6 +120,26 @@ int store_txn_commit(struct store_txn *t);
 void store_txn_abort(struct store_txn *t);
 
 /*
+ * Bulk mode, for loading: store_bulk_begin() opens one write transaction
+ * on s, and every transaction begun on s afterwards, by this process,
+ * read or write, nests in the innermost one open (LMDB's nested
+ * transactions; a handle must end before the one it nests in is used
+ * again).  A nested commit makes its writes part of the bulk transaction,
+ * a nested abort drops them; nothing reaches the disk or other processes
+ * until store_bulk_commit(), which commits durably.  A page that many
+ * commits would each copy and write (the leaves of the postings, shared
+ * by most resources) is then written once, and the file holds no copies
+ * freed by the last of those commits.  The write lock is held from begin
+ * to commit.  EMBER_OK, EMBER_EINTERNAL (already in bulk mode, or a
+ * nested transaction still open), and store_txn_commit()'s errors.
+ */
+int store_bulk_begin(struct store *s);
+int store_bulk_commit(struct store *s);
+
+/* Drop everything written since store_bulk_begin().  No-op if not bulk. */
+void store_bulk_abort(struct store *s);
+
+/*
  * Look up the current row of Type/id.  EMBER_OK with *out filled (the key
  * borrowed from the map), EMBER_ENOTFOUND when the resource never
  * existed, EMBER_ESTORE.

@@ -168,4 +168,41 @@ EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/
 is "$?" 1 "emberctl load of a failing transaction exits 1"
 ok "$(grep -q 'entry 500' "$TMP/load.out"; echo $?)" "and names entry 500"
 
+# One load of many files is one bulk transaction, with each Bundle (or
+# batch of resources) nested in it: a later Bundle sees what an earlier
+# one wrote, and a failure keeps what came before it and nothing after.
+cat > "$TMP/bulk1.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Practitioner","identifier":[{"system":"urn:bulk","value":"dr"}]},
+  "request":{"method":"POST","url":"Practitioner"}}]}
+JSON
+cat > "$TMP/bulk2.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:bulk","value":"p1"}],
+   "generalPractitioner":[{"reference":"Practitioner?identifier=urn:bulk|dr"}]},
+  "request":{"method":"POST","url":"Patient"}}]}
+JSON
+printf '%s\n' '{"resourceType":"Patient","id":"bulk-n1","identifier":[{"system":"urn:bulk","value":"n1"}]}' \
+    '{"resourceType":"Patient","id":"bulk-n2","identifier":[{"system":"urn:bulk","value":"n2"}]}' > "$TMP/bulk3.ndjson"
+cp "$TMP/bulk1.json" "$TMP/bulk5.json"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/bulk1.json" \
+    "$TMP/bulk2.json" "$TMP/bulk3.ndjson" > "$TMP/load.out" 2>&1
+is "$?" 0 "emberctl load of three files"
+is "$(cut -d' ' -f2-3 "$TMP/load.out") $(sed -n 's/.*, \([0-9]*\) commits.*/\1/p' "$TMP/load.out")" \
+    "loaded 4 1" "4 resources, one durable commit"
+req GET '/Patient?identifier=urn:bulk|p1'
+dr=$(jqb '.entry[0].resource.generalPractitioner[0].reference')
+req GET "/$dr"
+is "$STATUS $(jqb '.identifier[0].value')" "200 dr" \
+    "a Bundle's conditional reference found what an earlier file of the load wrote"
+req GET '/Patient?identifier=urn:bulk|n1,urn:bulk|n2&_summary=count'
+is "$(jqb .total)" 2 "the NDJSON resources are stored"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/bulk1.json" \
+    "$TMP/t3.json" "$TMP/bulk5.json" > "$TMP/load.out" 2>&1
+is "$?" 1 "a load whose second file fails exits 1"
+req GET '/Practitioner?identifier=urn:bulk|dr&_summary=count'
+is "$(jqb .total)" 2 "the file before the failure is stored, the one after is not"
+req GET '/Patient?identifier=urn:bulk|0,urn:bulk|499&_summary=count'
+is "$(jqb .total)" 0 "nothing of the failing transaction is stored"
+
 finish

@@ -1,6 +1,7 @@
 /*
  * test-store.c: the LMDB store: versions, current rows, the clock,
- * history order and filters, counts, and the consistency check.
+ * history order and filters, counts, the consistency check, and bulk
+ * mode's nested transactions.
  */
 #include "config.h"
 
@@ -267,6 +268,90 @@ test_postings(struct store *s)
 	buf_free(&seen);
 }
 
+/*
+ * Bulk mode: transactions nest in one outer transaction; a nested commit
+ * keeps its writes, a nested abort drops them, a read handle sees what
+ * the nested commits before it wrote, and only store_bulk_commit() (or
+ * store_bulk_abort()) ends it all.
+ */
+static const struct {
+	const char	*id;		/* Patient/id written in a nested txn */
+	int		 commit;	/* commit it, or abort */
+	int		 bulk;		/* then: 0 go on, 1 bulk commit, 2 abort */
+} bulk_steps[] = {
+	{ "bulk1", 1, 0 },
+	{ "bulk2", 0, 0 },		/* dropped: its nested txn aborts */
+	{ "bulk3", 1, 1 },		/* bulk1 and bulk3 committed */
+	{ "bulk4", 1, 2 },		/* dropped with the bulk transaction */
+	{ "bulk5", 1, 1 },
+};
+
+static void
+test_bulk(struct store *s)
+{
+	static const char *const kept[] = { "bulk1", "bulk3", "bulk5" };
+	struct store_txn	*t, *inner;
+	struct store_row	 row;
+	size_t			 i, j;
+	int			 begun = 0, rc;
+
+	for (i = 0; i < sizeof(bulk_steps) / sizeof(bulk_steps[0]); i++) {
+		if (!begun)
+			is_int(store_bulk_begin(s), EMBER_OK, "bulk begin");
+		begun = 1;
+		is_int(store_bulk_begin(s), EMBER_EINTERNAL,
+		    "no bulk mode inside bulk mode");
+		if (bulk_steps[i].commit)
+			is_int(put(s, "Patient", bulk_steps[i].id, 1,
+			    STORE_PUT, "{}", NULL), EMBER_OK, "nested write %s",
+			    bulk_steps[i].id);
+		else {
+			/* Written in a transaction nested in one that is
+			 * then aborted. */
+			store_txn_begin(s, 1, &t);
+			is_int(put(s, "Patient", bulk_steps[i].id, 1,
+			    STORE_PUT, "{}", NULL), EMBER_OK,
+			    "doubly nested write %s", bulk_steps[i].id);
+			store_txn_begin(s, 0, &inner);
+			is_int(store_current(inner, "Patient", 7,
+			    bulk_steps[i].id, strlen(bulk_steps[i].id), &row),
+			    EMBER_OK, "seen inside its parent");
+			is_int(store_bulk_commit(s), EMBER_EINTERNAL,
+			    "no bulk commit while a nested one is open");
+			store_txn_abort(inner);
+			store_txn_abort(t);
+		}
+		store_txn_begin(s, 0, &t);
+		rc = store_current(t, "Patient", 7, bulk_steps[i].id,
+		    strlen(bulk_steps[i].id), &row);
+		is_int(rc, bulk_steps[i].commit ? EMBER_OK : EMBER_ENOTFOUND,
+		    "a nested read sees %s %s", bulk_steps[i].id,
+		    bulk_steps[i].commit ? "committed" : "not at all");
+		store_txn_abort(t);
+		if (bulk_steps[i].bulk == 1)
+			is_int(store_bulk_commit(s), EMBER_OK, "bulk commit");
+		else if (bulk_steps[i].bulk == 2)
+			store_bulk_abort(s);
+		begun = bulk_steps[i].bulk == 0;
+	}
+	is_int(store_bulk_commit(s), EMBER_EINTERNAL,
+	    "no bulk commit outside bulk mode");
+	store_txn_begin(s, 0, &t);
+	for (i = 1; i <= 5; i++) {
+		char	id[8];
+		int	want = EMBER_ENOTFOUND;
+
+		snprintf(id, sizeof(id), "bulk%zu", i);
+		for (j = 0; j < sizeof(kept) / sizeof(kept[0]); j++)
+			if (strcmp(kept[j], id) == 0)
+				want = EMBER_OK;
+		is_int(store_current(t, "Patient", 7, id, strlen(id), &row),
+		    want, "after bulk mode: %s %s", id,
+		    want == EMBER_OK ? "kept" : "gone");
+	}
+	store_txn_abort(t);
+}
+
 int
 main(void)
 {
@@ -360,6 +445,7 @@ main(void)
 
 	test_bodies(s);
 	test_postings(s);
+	test_bulk(s);
 
 	store_close(s);
 	store_close(NULL);
