@@ -54,6 +54,7 @@ struct store {
 	MDB_env		*s_env;
 	MDB_dbi		 s_dbi[DB__COUNT];
 	int		 s_readonly;
+	int		 s_durable;	/* sync the metadata after a commit */
 	struct store_lz_prep *s_lz;	/* the dictionary, hashed */
 	struct store_txn *s_bulk;	/* store_bulk_begin()'s transaction */
 	struct store_txn *s_top;	/* innermost open one under it */
@@ -495,8 +496,14 @@ store_open(const char *dir, const struct store_opts *opts,
 	}
 	store_lz_prepare(s->s_lz);
 	s->s_readonly = opts->so_readonly;
-	if (!opts->so_durable)
-		flags |= MDB_NOMETASYNC;
+	s->s_durable = opts->so_durable;
+	/*
+	 * LMDB syncs the data pages inside the commit; the metadata page
+	 * that makes them current is synced by store_txn_commit() after
+	 * the write lock is released, so that the next writer's work
+	 * overlaps it.  Relaxed durability leaves it to the system.
+	 */
+	flags |= MDB_NOMETASYNC;
 	if (opts->so_readonly)
 		flags |= MDB_RDONLY;
 	if ((rc = mdb_env_create(&s->s_env)) ||
@@ -667,6 +674,9 @@ store_txn_commit(struct store_txn *t)
 			return rc;
 		}
 		rc = store_lmdb_err(mdb_txn_commit(t->t_txn));
+		if (rc == EMBER_OK && t->t_write && t->t_up == NULL &&
+		    t->t_store->s_durable)
+			rc = store_lmdb_err(mdb_env_sync(t->t_store->s_env, 1));
 	}
 	store_txn_free(t);
 	return rc;
