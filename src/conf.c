@@ -55,6 +55,7 @@ static const struct conf_key conf_keys[] = {
 	NUMKEY("max_delete", CT_UINT, cf_max_delete, 1, 1000000),
 	NUMKEY("durability", CT_DURABILITY, cf_durability, 0, 0),
 	NUMKEY("map_size_mb", CT_SIZE, cf_map_size_mb, 1, 1ULL << 24),
+	NUMKEY("recent_postings", CT_UINT, cf_recent_postings, 0, 1000000),
 	NUMKEY("debug_plan", CT_BOOL, cf_debug_plan, 0, 1),
 };
 
@@ -90,6 +91,7 @@ conf_defaults(struct conf *c)
 	c->cf_max_delete = 100;
 	c->cf_durability = CONF_DURABLE;
 	c->cf_map_size_mb = 16384;
+	c->cf_recent_postings = 1024;
 	c->cf_debug_plan = 0;
 }
 

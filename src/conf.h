@@ -37,6 +37,7 @@ struct conf {
 	unsigned cf_max_delete;			/* conditional delete, matches */
 	int	 cf_durability;			/* enum conf_durability */
 	size_t	 cf_map_size_mb;		/* LMDB map size per version */
+	unsigned cf_recent_postings;		/* store_opts so_recent */
 	int	 cf_debug_plan;			/* allow _debug search plans */
 };
 

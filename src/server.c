@@ -29,6 +29,7 @@ server_open(const struct conf *c, struct server **out, char *err,
 	memset(&so, 0, sizeof(so));
 	so.so_map_size = c->cf_map_size_mb * 1024 * 1024;
 	so.so_durable = c->cf_durability == CONF_DURABLE;
+	so.so_recent = c->cf_recent_postings;
 
 	for (v = 0; v < FHIR_VERSION_COUNT; v++) {
 		sv = &srv->srv_v[v];

@@ -23,11 +23,11 @@
 #include "error.h"
 #include "store.h"
 
-#define STORE_FORMAT	3		/* on-disk layout version: 2 has
+#define STORE_FORMAT	4		/* on-disk layout version: 2 has
 					   hashed parameter prefixes, 3
 					   postings as key -> sorted 4-byte
 					   rids, compressed versions and
-					   owned lists */
+					   owned lists, 4 the recent tree */
 #define STORE_KEY_MAX	200		/* "Type/id": type <= 64, id <= 64 */
 #define STORE_RID_MAX	UINT32_MAX	/* postings hold rids in 4 bytes */
 
@@ -40,12 +40,12 @@
 
 enum store_dbi {
 	DB_IDS, DB_ROWS, DB_VERSIONS, DB_HISTORY, DB_TYPEHIST,
-	DB_POSTINGS, DB_OWNED, DB_META, DB__COUNT
+	DB_POSTINGS, DB_OWNED, DB_META, DB_RECENT, DB__COUNT
 };
 
 static const char *const store_db_names[DB__COUNT] = {
 	"ids", "rows", "versions", "history", "typehist",
-	"postings", "owned", "meta"
+	"postings", "owned", "meta", "recent"
 };
 
 struct store_lz_prep;
@@ -55,6 +55,7 @@ struct store {
 	MDB_dbi		 s_dbi[DB__COUNT];
 	int		 s_readonly;
 	int		 s_durable;	/* sync the metadata after a commit */
+	size_t		 s_recent;	/* postings "recent" may hold */
 	struct store_lz_prep *s_lz;	/* the dictionary, hashed */
 	struct store_txn *s_bulk;	/* store_bulk_begin()'s transaction */
 	struct store_txn *s_top;	/* innermost open one under it */
@@ -497,6 +498,7 @@ store_open(const char *dir, const struct store_opts *opts,
 	store_lz_prepare(s->s_lz);
 	s->s_readonly = opts->so_readonly;
 	s->s_durable = opts->so_durable;
+	s->s_recent = opts->so_recent;
 	/*
 	 * LMDB syncs the data pages inside the commit; the metadata page
 	 * that makes them current is synced by store_txn_commit() after
@@ -518,11 +520,11 @@ store_open(const char *dir, const struct store_opts *opts,
 	if ((rc = mdb_txn_begin(s->s_env, NULL,
 	    opts->so_readonly ? MDB_RDONLY : 0, &txn)))
 		goto fail;
-	for (i = 0; i < DB__COUNT; i++)
-		if ((rc = mdb_dbi_open(txn, store_db_names[i],
-		    (opts->so_readonly ? 0 : MDB_CREATE) | (i == DB_POSTINGS ?
-		    MDB_DUPSORT | MDB_DUPFIXED : 0), &s->s_dbi[i])))
-			goto fail;
+	/* The format first: a store of another format may lack a tree,
+	 * and is refused for its format. */
+	if ((rc = mdb_dbi_open(txn, store_db_names[DB_META],
+	    opts->so_readonly ? 0 : MDB_CREATE, &s->s_dbi[DB_META])))
+		goto fail;
 	k.mv_data = (void *)(uintptr_t)"format";
 	k.mv_size = 6;
 	rc = mdb_get(txn, s->s_dbi[DB_META], &k, &v);
@@ -545,6 +547,12 @@ store_open(const char *dir, const struct store_opts *opts,
 		free(s);
 		return EMBER_ESTORE;
 	}
+	for (i = 0; i < DB__COUNT; i++)
+		if (i != DB_META && (rc = mdb_dbi_open(txn, store_db_names[i],
+		    (opts->so_readonly ? 0 : MDB_CREATE) | (i == DB_POSTINGS ||
+		    i == DB_RECENT ? MDB_DUPSORT | MDB_DUPFIXED : 0),
+		    &s->s_dbi[i])))
+			goto fail;
 	if ((rc = mdb_txn_commit(txn))) {
 		txn = NULL;
 		goto fail;
@@ -1193,16 +1201,65 @@ store_pending_cmp(const void *x, const void *y)
 	return c != 0 ? c : memcmp(a, b, 8);
 }
 
-/* Put the pending postings of t's transaction, in key order. */
+/* Postings in the recent tree (0 when that cannot be read). */
+static size_t
+store_recent_count(struct store_txn *t)
+{
+	MDB_stat st;
+
+	if (mdb_stat(t->t_txn, t->t_store->s_dbi[DB_RECENT], &st))
+		return 0;
+	return st.ms_entries;
+}
+
+/*
+ * Move every posting of the recent tree into the main one, in key order,
+ * and empty the recent tree.
+ */
+static int
+store_recent_merge(struct store_txn *t)
+{
+	MDB_dbi		*dbi = t->t_store->s_dbi;
+	MDB_cursor	*rc_cur = NULL, *pc_cur = NULL;
+	MDB_val		 k, v;
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_RECENT], &rc_cur)) ||
+	    (rc = mdb_cursor_open(t->t_txn, dbi[DB_POSTINGS], &pc_cur)))
+		goto done;
+	for (rc = mdb_cursor_get(rc_cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(rc_cur, &k, &v, MDB_NEXT)) {
+		rc = mdb_cursor_put(pc_cur, &k, &v, MDB_NODUPDATA);
+		if (rc != 0 && rc != MDB_KEYEXIST)
+			goto done;
+	}
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_drop(t->t_txn, dbi[DB_RECENT], 0);
+done:
+	mdb_cursor_close(pc_cur);
+	mdb_cursor_close(rc_cur);
+	return rc;
+}
+
+/*
+ * Put the pending postings of t's transaction, in key order: into the
+ * recent tree while it holds fewer than s_recent postings with them
+ * (never in bulk mode), else, with everything the recent tree held, into
+ * the main one.  The recent tree is small, so a write with a few dozen
+ * postings changes a few of its pages instead of a few dozen leaves of
+ * the main tree; the merge then changes each of those leaves once for
+ * many writes.  A rid's postings are all in one tree or all in the other.
+ */
 static int
 store_pending_flush(struct store_txn *t)
 {
 	struct store_pending	*pd = t->t_pend;
+	struct store		*s = t->t_store;
 	const unsigned char	**recs = NULL, *p;
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
 	size_t			 i;
-	int			 rc;
+	int			 rc, which = DB_POSTINGS;
 
 	if (pd == NULL || pd->pd_n == 0)
 		return EMBER_OK;
@@ -1216,8 +1273,13 @@ store_pending_flush(struct store_txn *t)
 		p += 10 + (((size_t)p[8] << 8) | p[9]);
 	}
 	qsort(recs, pd->pd_n, sizeof(*recs), store_pending_cmp);
-	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
-	    &cur)))
+	if (s->s_recent > 0 && s->s_bulk == NULL) {
+		if (store_recent_count(t) + pd->pd_n <= s->s_recent)
+			which = DB_RECENT;
+		else if ((rc = store_recent_merge(t)))
+			goto done;
+	}
+	if ((rc = mdb_cursor_open(t->t_txn, s->s_dbi[which], &cur)))
 		goto done;
 	for (i = 0; i < pd->pd_n; i++) {
 		k.mv_data = (void *)(uintptr_t)(recs[i] + 10);
@@ -1246,20 +1308,25 @@ store_postings_remove(struct store_txn *t, const unsigned char *p,
 	unsigned char		 rk[4];
 	size_t			 n;
 	MDB_val			 k, v;
-	int			 rc;
+	int			 rc, i, trees;
 
+	/* They are all in the recent tree or all in the main one. */
+	trees = store_recent_count(t) > 0 ? 2 : 1;
 	be32_put(rk, (uint32_t)rid);
 	while (len >= 2) {
 		n = ((size_t)p[0] << 8) | p[1];
 		if (n > len - 2)
 			return EMBER_ESTORE;
-		k.mv_data = (void *)(uintptr_t)(p + 2);
-		k.mv_size = n;
-		v.mv_data = rk;
-		v.mv_size = 4;
-		rc = mdb_del(t->t_txn, t->t_store->s_dbi[DB_POSTINGS], &k, &v);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return store_lmdb_err(rc);
+		for (i = 0; i < trees; i++) {
+			k.mv_data = (void *)(uintptr_t)(p + 2);
+			k.mv_size = n;
+			v.mv_data = rk;
+			v.mv_size = 4;
+			rc = mdb_del(t->t_txn, t->t_store->s_dbi[i ? DB_RECENT :
+			    DB_POSTINGS], &k, &v);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return store_lmdb_err(rc);
+		}
 		p += 2 + n;
 		len -= 2 + n;
 	}
@@ -1336,40 +1403,52 @@ store_postings_owned(struct store_txn *t, uint64_t rid, const void **keys,
 	return store_owned_read(&v, &t->t_owned, keys, len);
 }
 
-int
-store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
-    const void *hi, size_t hilen,
-    int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg)
+/* store_postings_scan() of one tree; *stop gets what fn returned. */
+static int
+store_scan_tree(struct store_txn *t, int which, const void *lo,
+    size_t lolen, const void *hi, size_t hilen,
+    int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg,
+    int *stop)
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	const unsigned char *p;
-	size_t		 n;
-	int		 rc, stop = 0;
+	int		 rc;
 
-	if ((rc = store_pending_flush(t)))
-		return rc;
-	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
-	    &cur)))
+	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[which], &cur)))
 		return store_lmdb_err(rc);
 	k.mv_data = (void *)(uintptr_t)lo;
 	k.mv_size = lolen;
 	for (rc = lolen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
 	    mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		p = k.mv_data;
-		n = k.mv_size;
 		if (v.mv_size != 4)
 			continue;
-		if (store_postings_in_range(p, n, lo, lolen, hi, hilen) > 0)
+		if (store_postings_in_range(k.mv_data, k.mv_size, lo, lolen,
+		    hi, hilen) > 0)
 			break;
-		if ((stop = fn(arg, p, n, be32_get(v.mv_data))) != 0)
+		if ((*stop = fn(arg, k.mv_data, k.mv_size,
+		    be32_get(v.mv_data))) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (stop)
-		return stop;
 	return rc == MDB_NOTFOUND || rc == 0 ? EMBER_OK : store_lmdb_err(rc);
+}
+
+int
+store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
+    const void *hi, size_t hilen,
+    int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg)
+{
+	int	rc, stop = 0;
+
+	if ((rc = store_pending_flush(t)))
+		return rc;
+	rc = store_scan_tree(t, DB_POSTINGS, lo, lolen, hi, hilen, fn, arg,
+	    &stop);
+	if (rc == EMBER_OK && stop == 0 && store_recent_count(t) > 0)
+		rc = store_scan_tree(t, DB_RECENT, lo, lolen, hi, hilen, fn,
+		    arg, &stop);
+	return stop ? stop : rc;
 }
 
 int
@@ -1395,33 +1474,40 @@ store_postings_groups(struct store_txn *t, const void *prefix, size_t plen,
 {
 	MDB_cursor	*cur;
 	MDB_val		 k, v, d;
-	int		 rc, stop = 0;
+	int		 rc, stop = 0, which;
 
 	if ((rc = store_pending_flush(t)))
 		return rc;
-	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[DB_POSTINGS],
-	    &cur)))
-		return store_lmdb_err(rc);
-	k.mv_data = (void *)(uintptr_t)prefix;
-	k.mv_size = plen;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
-	    !stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-			break;
-		/* The key's rids a page at a time (DUPFIXED, 4 bytes). */
-		for (rc = mdb_cursor_get(cur, &k, &d, MDB_GET_MULTIPLE);
-		    rc == 0 && !stop; rc = mdb_cursor_get(cur, &k, &d,
-		    MDB_NEXT_MULTIPLE))
-			stop = fn(arg, k.mv_data, k.mv_size, d.mv_data,
-			    d.mv_size / 4);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
+	for (which = DB_POSTINGS; ; which = DB_RECENT) {
+		if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[which],
+		    &cur)))
+			return store_lmdb_err(rc);
+		k.mv_data = (void *)(uintptr_t)prefix;
+		k.mv_size = plen;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 &&
+		    !stop; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+			if (k.mv_size < plen ||
+			    memcmp(k.mv_data, prefix, plen) != 0)
+				break;
+			/* The key's rids a page at a time (DUPFIXED). */
+			for (rc = mdb_cursor_get(cur, &k, &d,
+			    MDB_GET_MULTIPLE); rc == 0 && !stop;
+			    rc = mdb_cursor_get(cur, &k, &d,
+			    MDB_NEXT_MULTIPLE))
+				stop = fn(arg, k.mv_data, k.mv_size, d.mv_data,
+				    d.mv_size / 4);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				break;
+			rc = 0;
+		}
+		mdb_cursor_close(cur);
+		if (stop > 0)
+			return stop;
+		if (rc != MDB_NOTFOUND && rc != 0)
+			return store_lmdb_err(rc);
+		if (which == DB_RECENT || store_recent_count(t) == 0)
+			return EMBER_OK;
 	}
-	mdb_cursor_close(cur);
-	if (stop > 0)
-		return stop;
-	return rc == MDB_NOTFOUND || rc == 0 ? EMBER_OK : store_lmdb_err(rc);
 }
 
 int
@@ -1603,6 +1689,8 @@ store_stats(struct store_txn *t, struct store_stats *out)
 			out->ss_versions = st.ms_entries;
 		else if (i == DB_HISTORY)
 			out->ss_history = st.ms_entries;
+		else if (i == DB_RECENT)
+			out->ss_recent = st.ms_entries;
 	}
 	if ((rc = mdb_env_info(t->t_store->s_env, &info)))
 		return store_lmdb_err(rc);
@@ -1644,7 +1732,7 @@ store_check_postings(struct store_txn *t,
     void (*report)(void *, const char *), void *arg, uint64_t *problems)
 {
 	MDB_dbi			*dbi = t->t_store->s_dbi;
-	MDB_cursor		*cur, *pcur = NULL;
+	MDB_cursor		*cur, *pcur = NULL, *rcur = NULL;
 	MDB_val			 k, v, pk, pv;
 	struct store_row	 row;
 	struct buf		 lz = BUF_INIT;
@@ -1658,7 +1746,9 @@ store_check_postings(struct store_txn *t,
 
 	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_OWNED], &cur)))
 		return store_lmdb_err(rc);
-	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_POSTINGS], &pcur))) {
+	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_POSTINGS], &pcur)) ||
+	    (rc = mdb_cursor_open(t->t_txn, dbi[DB_RECENT], &rcur))) {
+		mdb_cursor_close(pcur);
 		mdb_cursor_close(cur);
 		return store_lmdb_err(rc);
 	}
@@ -1689,13 +1779,15 @@ store_check_postings(struct store_txn *t,
 			pk.mv_size = n;
 			pv.mv_data = rk;
 			pv.mv_size = 4;
-			if (mdb_cursor_get(pcur, &pk, &pv, MDB_GET_BOTH) != 0)
+			if (mdb_cursor_get(pcur, &pk, &pv, MDB_GET_BOTH) != 0 &&
+			    mdb_cursor_get(rcur, &pk, &pv, MDB_GET_BOTH) != 0)
 				store_problem(report, arg, problems, "rid %llu: "
 				    "an owned posting is missing",
 				    (unsigned long long)rid);
 			owned++;
 		}
 	}
+	mdb_cursor_close(rcur);
 	mdb_cursor_close(pcur);
 	mdb_cursor_close(cur);
 	buf_free(&lz);
@@ -1703,11 +1795,12 @@ store_check_postings(struct store_txn *t,
 		return store_lmdb_err(rc);
 	if ((rc = mdb_stat(t->t_txn, dbi[DB_POSTINGS], &st)))
 		return store_lmdb_err(rc);
-	/* Owned lists name each key once, so the counts agree exactly. */
-	if (st.ms_entries != owned)
+	/* Owned lists name each key once, and each posting is in one
+	 * tree, so the counts agree exactly. */
+	if (st.ms_entries + store_recent_count(t) != owned)
 		store_problem(report, arg, problems, "%llu postings, %llu "
-		    "owned", (unsigned long long)st.ms_entries,
-		    (unsigned long long)owned);
+		    "owned", (unsigned long long)(st.ms_entries +
+		    store_recent_count(t)), (unsigned long long)owned);
 	return EMBER_OK;
 }
 

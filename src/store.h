@@ -12,6 +12,10 @@
  *   typehist  Type, lastUpdated, rid -> versionId  (type history)
  *   postings  index key (search issue) -> the rids having it, sorted
  *             duplicates of 4 bytes (so at most 2^32 - 1 rids)
+ *   recent    the same as postings, for the postings of the last
+ *             writes, until it holds so_recent: then they all go into
+ *             postings (a durable write changes a few pages of this
+ *             small tree instead of a few dozen leaves of the big one)
  *   owned     rid -> its posting keys, sorted, compressed
  *   meta      "format", "clock", "next_rid"
  * Keys are big-endian so LMDB's byte order is time and id order.
@@ -36,6 +40,8 @@ struct store_opts {
 	size_t	so_map_size;	/* bytes; rounded by LMDB to pages */
 	int	so_durable;	/* fsync every commit (else metadata async) */
 	int	so_readonly;	/* open without write access (emberctl check) */
+	size_t	so_recent;	/* postings the recent tree holds at most
+				   (store_postings_replace()); 0: none */
 };
 
 /* The current state of one logical resource. */
@@ -193,8 +199,9 @@ int store_write(struct store_txn *t, const struct store_write *w,
  * STORE_POSTING_MAX are skipped; a key given twice is kept once).  len 0
  * removes them all.  The new postings are put in key order when the
  * transaction commits, or earlier when the transaction reads postings,
- * so a full map may be reported by store_txn_commit().  Write
- * transactions only.  EMBER_OK, EMBER_EFULL, EMBER_ESTORE, EMBER_ENOMEM.
+ * so a full map may be reported by store_txn_commit(): into the recent
+ * tree while it has room for them, else with all it held into the main
+ * one (never the recent tree in bulk mode).  Write transactions only.  EMBER_OK, EMBER_EFULL, EMBER_ESTORE, EMBER_ENOMEM.
  */
 int store_postings_replace(struct store_txn *t, uint64_t rid,
     const void *keys, size_t len);
@@ -210,8 +217,9 @@ int store_postings_owned(struct store_txn *t, uint64_t rid,
 
 /*
  * Call fn for every posting whose key is >= lo and < hi (byte order;
- * hi NULL: every key starting with lo), in key order, with the key (rid
- * removed, borrowed) and the rid.  fn returning non-zero stops the scan
+ * hi NULL: every key starting with lo), with the key (rid removed,
+ * borrowed) and the rid: in key order in the main tree, then in key order
+ * in the recent one (a rid's postings are all in one or the other).  fn returning non-zero stops the scan
  * and is returned.  EMBER_OK or EMBER_ESTORE otherwise.
  */
 int store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
@@ -229,7 +237,8 @@ int store_postings_in_range(const void *key, size_t n, const void *lo,
 /*
  * Call fn for each posting key starting with prefix, in key order, with
  * the key and its rids: n 4-byte big-endian rids in ascending order, a
- * page at a time (a key with many rids is passed in several calls).
+ * page at a time (a key with many rids is passed in several calls); the
+ * main tree's keys, then the recent tree's (where a key may come again).
  * Everything is borrowed from the map.  fn returning non-zero stops
  * the scan and is returned (a negative value: EMBER_OK, stop early).
  * EMBER_OK or EMBER_ESTORE otherwise.
@@ -278,6 +287,7 @@ struct store_stats {
 	uint64_t	ss_resources;	/* logical resources */
 	uint64_t	ss_versions;	/* stored versions */
 	uint64_t	ss_history;	/* history rows */
+	uint64_t	ss_recent;	/* postings in the recent tree */
 	uint64_t	ss_pages;	/* pages in use */
 	uint64_t	ss_page_size;
 	uint64_t	ss_map_size;

@@ -232,6 +232,12 @@ is "$(jqb '[.entry[].resource.id] | join(" ")')" s9 "and adds the new ones"
 
 # emberctl reindex rebuilds the same postings; check agrees with them.
 ctl() { EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" "$@"; }
+# Which tree the searches above read (http-search-main.sh: the main one).
+recent=$(ctl stats | awk '$1 == "R4" { for (i = 2; i < NF; i++) if ($i == "recent") print $(i + 1) + 0 }')
+case "${EMBER_TEST_CONF:-}" in
+*"recent_postings = 0"*) is "$recent" 0 "every posting is in the main tree" ;;
+*) ok "$([ "${recent:-0}" -gt 100 ]; echo $?)" "the seeded postings are in the recent tree ($recent)" ;;
+esac
 is "$(ctl -V R4 reindex | cut -d' ' -f1-4)" "R4: reindexed 10 resources" "emberctl reindex"
 req GET '/Observation?subject:Patient.gender=female'
 is "$(jqb '[.entry[].resource.id] | join(" ")')" o1 "search after reindex"

@@ -55,7 +55,9 @@ need() {	# need PROGRAM...: skip the test when one is missing
 
 . "$EMBER_SRCDIR/tests/port.sh"
 
-# start_server [CONF-LINE...]: extra ember.conf lines as arguments.
+# start_server [CONF-LINE...]: extra ember.conf lines as arguments (and
+# the lines of EMBER_TEST_CONF, which a wrapper script sets to run a
+# suite under another configuration).
 # Loads the examples (unless NO_EXAMPLES is set); sets PORT, BASE
 # (http://127.0.0.1:PORT/fhir), DATA.
 start_server() {
@@ -64,7 +66,7 @@ start_server() {
 	[ -x "${LIGHTTPD:-}" ] || LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 	[ -x "$LIGHTTPD" ] || skip_all "lighttpd not installed"
 	export LIGHTTPD
-	: > "$conf"
+	printf '%s\n' "${EMBER_TEST_CONF:-}" > "$conf"
 	for line in "$@"; do echo "$line" >> "$conf"; done
 	DATA=$TMP/data
 	# NO_EXAMPLES=1 start_server: an empty store, for exact result sets.

@@ -90,6 +90,34 @@ scan_collect(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 	return 0;
 }
 
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The "key=rid;" items of in (len bytes), sorted as strings, into out:
+ * each tree is scanned in key order, the main one before the recent one,
+ * so what a scan saw is compared as a set.
+ */
+static void
+scan_sorted(const char *in, size_t len, char *out, size_t outsz)
+{
+	char	*copy, *items[64], *p;
+	size_t	 n = 0, i, at = 0;
+
+	out[0] = '\0';
+	if ((copy = strndup(in ? in : "", len)) == NULL)
+		return;
+	for (p = strtok(copy, ";"); p != NULL && n < 64; p = strtok(NULL, ";"))
+		items[n++] = p;
+	qsort(items, n, sizeof(*items), str_cmp);
+	for (i = 0; i < n && at < outsz; i++)
+		at += (size_t)snprintf(out + at, outsz - at, "%s;", items[i]);
+	free(copy);
+}
+
 /* Owned keys of rid, as "key;" in the order given. */
 static int
 owned_list(struct store_txn *t, uint64_t rid, char *out, size_t outsz)
@@ -177,13 +205,14 @@ test_bodies(struct store *s)
 
 /* Postings: replace, owned lists, scans, all inside and across commits. */
 static void
-test_postings(struct store *s)
+test_postings(struct store *s, size_t recent)
 {
 	struct store_txn	*t, *b;
 	struct store_write	 w;
 	struct store_row	 row;
 	struct buf		 keys = BUF_INIT, seen = BUF_INIT;
-	char			 got[256];
+	char			 got[256], want[128];
+	struct store_stats	 st;
 	uint64_t		 rid[4], problems;
 	size_t			 i, k;
 
@@ -210,12 +239,14 @@ test_postings(struct store *s)
 	}
 	/* A scan in the writing transaction sees them (pending flushed). */
 	store_postings_scan(t, "k", 1, NULL, 0, scan_collect, &seen);
-	snprintf(got, sizeof(got), "%.*s", (int)seen.len, seen.data);
-	snprintf(got + 128, 128, "ka=%llu;ka=%llu;kab=%llu;kb=%llu;kc=%llu;",
+	scan_sorted(seen.data, seen.len, got, 128);
+	snprintf(want, sizeof(want), "ka=%llu;ka=%llu;kab=%llu;kb=%llu;kc=%llu;",
 	    (unsigned long long)rid[1], (unsigned long long)rid[2],
 	    (unsigned long long)rid[2], (unsigned long long)rid[1],
 	    (unsigned long long)rid[3]);
-	is_str(got, got + 128, "scan in the writing transaction, key order");
+	scan_sorted(want, strlen(want), got + 128, 128);
+	is_str(got, got + 128, "recent %zu: scan in the writing transaction",
+	    recent);
 	/* A borrowed handle writes into the same pending postings. */
 	store_txn_borrow(t, &b);
 	buf_reset(&keys);
@@ -255,14 +286,22 @@ test_postings(struct store *s)
 	}
 	buf_reset(&seen);
 	store_postings_scan(t, "ka", 2, "kc", 2, scan_collect, &seen);
-	snprintf(got, sizeof(got), "%.*s", (int)seen.len, seen.data);
-	snprintf(got + 128, 128, "ka=%llu;ka=%llu;kab=%llu;",
+	scan_sorted(seen.data, seen.len, got, 128);
+	snprintf(want, sizeof(want), "ka=%llu;ka=%llu;kab=%llu;",
 	    (unsigned long long)rid[1], (unsigned long long)rid[2],
 	    (unsigned long long)rid[2]);
-	is_str(got, got + 128, "range scan [ka, kc) after the replacements");
+	scan_sorted(want, strlen(want), got + 128, 128);
+	is_str(got, got + 128, "recent %zu: range scan [ka, kc) after the "
+	    "replacements", recent);
 	is_int(store_check(t, count_problem, NULL, &problems), EMBER_OK,
 	    "check runs");
-	is_int(problems, 0, "postings and owned lists agree");
+	is_int(problems, 0, "recent %zu: postings and owned lists agree",
+	    recent);
+	is_int(store_stats(t, &st), EMBER_OK, "stats");
+	/* 1000: all four postings still there; 2: p1's replacement found
+	 * p2's two there, a full tree, and moved them all to the main one. */
+	is_int((int)st.ss_recent, recent == 1000 ? 4 : 0,
+	    "recent %zu: postings in the recent tree", recent);
 	store_txn_abort(t);
 	buf_free(&keys);
 	buf_free(&seen);
@@ -444,7 +483,7 @@ main(void)
 	store_txn_abort(t);
 
 	test_bodies(s);
-	test_postings(s);
+	test_postings(s, 0);
 	test_bulk(s);
 
 	store_close(s);
@@ -455,10 +494,25 @@ main(void)
 	    "write after reopen");
 	ok(n > when[7], "the clock survived the reopen");
 	store_close(s);
-
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);
+
+	/* The postings again with a recent tree: small (merged into the
+	 * main tree on most writes) and large (never merged). */
+	for (i = 0; i < 2; i++) {
+		so.so_recent = i == 0 ? 2 : 1000;
+		snprintf(dir, sizeof(dir), "/tmp/ember-test-store-XXXXXX");
+		if (mkdtemp(dir) == NULL)
+			tap_skip_all("cannot make a temporary folder");
+		is_int(store_open(dir, &so, &s, err, sizeof(err)), EMBER_OK,
+		    "open a store with a recent tree of %zu", so.so_recent);
+		test_postings(s, so.so_recent);
+		store_close(s);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			tap_diag("could not remove %s", dir);
+	}
 	tap_done();
 	return tap_exit();
 }
