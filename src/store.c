@@ -1245,7 +1245,8 @@ done:
  * Put the pending postings of t's transaction, in key order: into the
  * recent tree while it holds fewer than s_recent postings with them
  * (never in bulk mode), else, with everything the recent tree held, into
- * the main one.  The recent tree is small, so a write with a few dozen
+ * the main one (with recent_postings lowered to 0, the next write
+ * empties it).  The recent tree is small, so a write with a few dozen
  * postings changes a few of its pages instead of a few dozen leaves of
  * the main tree; the merge then changes each of those leaves once for
  * many writes.  A rid's postings are all in one tree or all in the other.
@@ -1258,7 +1259,7 @@ store_pending_flush(struct store_txn *t)
 	const unsigned char	**recs = NULL, *p;
 	MDB_cursor		*cur = NULL;
 	MDB_val			 k, v;
-	size_t			 i;
+	size_t			 i, n;
 	int			 rc, which = DB_POSTINGS;
 
 	if (pd == NULL || pd->pd_n == 0)
@@ -1273,12 +1274,11 @@ store_pending_flush(struct store_txn *t)
 		p += 10 + (((size_t)p[8] << 8) | p[9]);
 	}
 	qsort(recs, pd->pd_n, sizeof(*recs), store_pending_cmp);
-	if (s->s_recent > 0 && s->s_bulk == NULL) {
-		if (store_recent_count(t) + pd->pd_n <= s->s_recent)
-			which = DB_RECENT;
-		else if ((rc = store_recent_merge(t)))
-			goto done;
-	}
+	n = store_recent_count(t);
+	if (s->s_recent > 0 && s->s_bulk == NULL && n + pd->pd_n <= s->s_recent)
+		which = DB_RECENT;
+	else if (n > 0 && (rc = store_recent_merge(t)))
+		goto done;
 	if ((rc = mdb_cursor_open(t->t_txn, s->s_dbi[which], &cur)))
 		goto done;
 	for (i = 0; i < pd->pd_n; i++) {
