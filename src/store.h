@@ -201,7 +201,8 @@ int store_write(struct store_txn *t, const struct store_write *w,
  * transaction commits, or earlier when the transaction reads postings,
  * so a full map may be reported by store_txn_commit(): into the recent
  * tree while it has room for them, else with all it held into the main
- * one (never the recent tree in bulk mode).  Write transactions only.  EMBER_OK, EMBER_EFULL, EMBER_ESTORE, EMBER_ENOMEM.
+ * one (never the recent tree in bulk mode).  Write transactions only.
+ * EMBER_OK, EMBER_EFULL, EMBER_ESTORE, EMBER_ENOMEM.
  */
 int store_postings_replace(struct store_txn *t, uint64_t rid,
     const void *keys, size_t len);
@@ -219,8 +220,9 @@ int store_postings_owned(struct store_txn *t, uint64_t rid,
  * Call fn for every posting whose key is >= lo and < hi (byte order;
  * hi NULL: every key starting with lo), with the key (rid removed,
  * borrowed) and the rid: in key order in the main tree, then in key order
- * in the recent one (a rid's postings are all in one or the other).  fn returning non-zero stops the scan
- * and is returned.  EMBER_OK or EMBER_ESTORE otherwise.
+ * in the recent one (a rid's postings are all in one or the other).  fn
+ * returning non-zero stops the scan and is returned.  EMBER_OK or
+ * EMBER_ESTORE otherwise.
  */
 int store_postings_scan(struct store_txn *t, const void *lo, size_t lolen,
     const void *hi, size_t hilen,
