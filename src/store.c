@@ -259,31 +259,63 @@ store_lz_prepare(struct store_lz_prep *lp)
 	    LZ_DICT_LEN - 3, lp->lp_head, lp->lp_prev);
 }
 
-/* Append a length's extension bytes (the nibble said 15). */
-static void
-store_lz_put_len(struct buf *o, size_t n)
+/* Write a length's extension bytes (the nibble said 15) at op. */
+static unsigned char *
+store_lz_put_len(unsigned char *op, size_t n)
 {
 	for (; n >= 255; n -= 255)
-		buf_putc(o, 255);
-	buf_putc(o, (int)n);
+		*op++ = 255;
+	*op++ = (unsigned char)n;
+	return op;
 }
 
-static void
-store_lz_sequence(struct buf *o, const unsigned char *lit, size_t nlit,
+/*
+ * Write one sequence at op, which has room for it (the output buffer is
+ * reserved for the worst case: see store_lz_compress()); returns the end.
+ */
+static unsigned char *
+store_lz_sequence(unsigned char *op, const unsigned char *lit, size_t nlit,
     size_t off, size_t mlen)
 {
 	size_t m = mlen ? mlen - LZ_MIN : 0;
 
-	buf_putc(o, (int)((nlit < 15 ? nlit : 15) << 4 | (m < 15 ? m : 15)));
+	*op++ = (unsigned char)((nlit < 15 ? nlit : 15) << 4 |
+	    (m < 15 ? m : 15));
 	if (nlit >= 15)
-		store_lz_put_len(o, nlit - 15);
-	buf_append(o, lit, nlit);
+		op = store_lz_put_len(op, nlit - 15);
+	memcpy(op, lit, nlit);
+	op += nlit;
 	if (mlen == 0)
-		return;
-	buf_putc(o, (int)(off & 0xff));
-	buf_putc(o, (int)(off >> 8));
+		return op;
+	*op++ = (unsigned char)(off & 0xff);
+	*op++ = (unsigned char)(off >> 8);
 	if (m >= 15)
-		store_lz_put_len(o, m - 15);
+		op = store_lz_put_len(op, m - 15);
+	return op;
+}
+
+/* How many bytes a and b have in common from the start, at most lim. */
+static size_t
+store_lz_common(const unsigned char *a, const unsigned char *b, size_t lim)
+{
+	uint64_t	x, y;
+	size_t		n = 0;
+
+	for (; n + 8 <= lim; n += 8) {
+		memcpy(&x, a + n, 8);
+		memcpy(&y, b + n, 8);
+		if (x != y) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return n + (size_t)__builtin_ctzll(x ^ y) / 8;
+#else
+			break;
+#endif
+		}
+	}
+	while (n < lim && a[n] == b[n])
+		n++;
+	return n;
 }
 
 /*
@@ -297,7 +329,7 @@ store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
 {
 	const size_t	 base = LZ_DICT_LEN;
 	const int32_t	*dprev = lp->lp_prev;
-	unsigned char	*w;
+	unsigned char	*w, *op;
 	int32_t		*head, *prev, cand;
 	size_t		 end, i, anchor, best, boff, len, need, depth, lim;
 	uint32_t	 h;
@@ -309,8 +341,11 @@ store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
 	need = ((end + 3) & ~(size_t)3) + (LZ_HASH_SIZE + n) * 4;
 	buf_reset(work);
 	buf_reset(out);
+	/* The worst case: all literals, a token and a length byte for
+	 * each 255 of them. */
 	if (buf_reserve(work, need) || buf_reserve(out, n + n / 128 + 16))
 		return EMBER_ENOMEM;
+	op = (unsigned char *)out->data;
 	w = (unsigned char *)work->data;
 	head = (int32_t *)(void *)(w + ((end + 3) & ~(size_t)3));
 	/* prev[p - base] for the data; the dictionary's are lp_prev */
@@ -331,9 +366,8 @@ store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
 
 			if (best < lim && a[best] == b[best] &&
 			    memcmp(a, b, LZ_MIN) == 0) {
-				len = LZ_MIN;
-				while (len < lim && a[len] == b[len])
-					len++;
+				len = LZ_MIN + store_lz_common(a + LZ_MIN,
+				    b + LZ_MIN, lim - LZ_MIN);
 				if (len > best) {
 					best = len;
 					boff = i - (size_t)cand;
@@ -350,7 +384,7 @@ store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
 			i++;
 			continue;
 		}
-		store_lz_sequence(out, w + anchor, i - anchor, boff, best);
+		op = store_lz_sequence(op, w + anchor, i - anchor, boff, best);
 		len = i + best;
 		/* Inside a match, every other position: half the work,
 		 * nearly all the matches. */
@@ -361,8 +395,9 @@ store_lz_compress(const struct store_lz_prep *lp, const void *src, size_t n,
 		}
 		i = anchor = len;
 	}
-	store_lz_sequence(out, w + anchor, end - anchor, 0, 0);
-	return buf_error(out);
+	op = store_lz_sequence(op, w + anchor, end - anchor, 0, 0);
+	out->len = (size_t)(op - (unsigned char *)out->data);
+	return EMBER_OK;
 }
 
 /* Read a length's extension bytes onto *n.  0, or -1 when cut. */
