@@ -1284,7 +1284,7 @@ done:
  * empties it).  The recent tree is small, so a write with a few dozen
  * postings changes a few of its pages instead of a few dozen leaves of
  * the main tree; the merge then changes each of those leaves once for
- * many writes.  A rid's postings are all in one tree or all in the other.
+ * many writes.  Each posting is in one tree or the other, never both.
  */
 static int
 store_pending_flush(struct store_txn *t)
@@ -1335,35 +1335,28 @@ done:
 	return store_lmdb_err(rc);
 }
 
-/* Remove the postings an owned list (blob form) names for rid. */
+/*
+ * Remove the posting (key, rid4) from the main tree and, when trees is
+ * 2, from the recent one: it is in one of them.
+ */
 static int
-store_postings_remove(struct store_txn *t, const unsigned char *p,
-    size_t len, uint64_t rid)
+store_posting_del(struct store_txn *t, const unsigned char *key, size_t n,
+    unsigned char *rid4, int trees)
 {
-	unsigned char		 rk[4];
-	size_t			 n;
-	MDB_val			 k, v;
-	int			 rc, i, trees;
+	MDB_val	k, v;
+	int	rc, i;
 
-	/* They are all in the recent tree or all in the main one. */
-	trees = store_recent_count(t) > 0 ? 2 : 1;
-	be32_put(rk, (uint32_t)rid);
-	while (len >= 2) {
-		n = ((size_t)p[0] << 8) | p[1];
-		if (n > len - 2)
-			return EMBER_ESTORE;
-		for (i = 0; i < trees; i++) {
-			k.mv_data = (void *)(uintptr_t)(p + 2);
-			k.mv_size = n;
-			v.mv_data = rk;
-			v.mv_size = 4;
-			rc = mdb_del(t->t_txn, t->t_store->s_dbi[i ? DB_RECENT :
-			    DB_POSTINGS], &k, &v);
-			if (rc != 0 && rc != MDB_NOTFOUND)
-				return store_lmdb_err(rc);
-		}
-		p += 2 + n;
-		len -= 2 + n;
+	for (i = 0; i < trees; i++) {
+		k.mv_data = (void *)(uintptr_t)key;
+		k.mv_size = n;
+		v.mv_data = rid4;
+		v.mv_size = 4;
+		rc = mdb_del(t->t_txn, t->t_store->s_dbi[i ? DB_RECENT :
+		    DB_POSTINGS], &k, &v);
+		if (rc == 0)
+			break;
+		if (rc != MDB_NOTFOUND)
+			return store_lmdb_err(rc);
 	}
 	return EMBER_OK;
 }
@@ -1375,11 +1368,12 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 	MDB_dbi			*dbi = t->t_store->s_dbi;
 	struct store_pending	*pd = t->t_pend;
 	struct store_key	*sk = NULL;
+	const unsigned char	*op = NULL;
 	unsigned char		 rk[8], rec[10];
 	const void		*old;
 	MDB_val			 k, v;
-	size_t			 n, i, oldlen;
-	int			 rc;
+	size_t			 n = 0, i = 0, oldlen = 0, ol = 0;
+	int			 rc, c, trees = 1, had = 0;
 
 	if (!t->t_write || pd == NULL)
 		return EMBER_EINTERNAL;
@@ -1394,33 +1388,59 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 		    (rc = store_owned_read(&v, &pd->pd_lz, &old, &oldlen)))
 			return rc;
 		buf_reset(&t->t_owned);
-		if ((rc = buf_append(&t->t_owned, old, oldlen)) ||
-		    (rc = store_postings_remove(t,
-		    (const unsigned char *)t->t_owned.data, t->t_owned.len,
-		    rid)))
+		if ((rc = buf_append(&t->t_owned, old, oldlen)))
 			return rc;
-		if ((rc = mdb_del(t->t_txn, dbi[DB_OWNED], &k, NULL)))
-			return store_lmdb_err(rc);
+		op = (const unsigned char *)t->t_owned.data;
+		trees = store_recent_count(t) > 0 ? 2 : 1;
+		had = 1;
 	} else if (rc != MDB_NOTFOUND)
 		return store_lmdb_err(rc);
-	if (len == 0)
-		return EMBER_OK;
-	if ((rc = store_keys_sorted(keys, len, &sk, &n)))
+	if (len > 0 && (rc = store_keys_sorted(keys, len, &sk, &n)))
 		return rc == EMBER_EINVAL ? EMBER_EINTERNAL : rc;
-	if (n == 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		memcpy(rec, rk, 8);
-		rec[8] = (unsigned char)(sk[i].sk_len >> 8);
-		rec[9] = (unsigned char)(sk[i].sk_len & 0xff);
-		buf_append(&pd->pd_recs, rec, 10);
-		buf_append(&pd->pd_recs, sk[i].sk_p, sk[i].sk_len);
+	/*
+	 * The old keys and the new, both sorted: only what one has and the
+	 * other has not changes (an update usually changes a few keys of a
+	 * resource's dozens).
+	 */
+	while (oldlen >= 2 || i < n) {
+		if (oldlen >= 2) {
+			ol = ((size_t)op[0] << 8) | op[1];
+			if (ol > oldlen - 2) {
+				rc = EMBER_ESTORE;
+				goto done;
+			}
+		}
+		c = oldlen < 2 ? 1 : i >= n ? -1 : store_key_order(op + 2, ol,
+		    sk[i].sk_p, sk[i].sk_len);
+		if (c <= 0) {
+			if (c < 0 && (rc = store_posting_del(t, op + 2, ol,
+			    rk + 4, trees)))
+				goto done;
+			op += 2 + ol;
+			oldlen -= 2 + ol;
+		}
+		if (c >= 0) {
+			if (c > 0) {
+				memcpy(rec, rk, 8);
+				rec[8] = (unsigned char)(sk[i].sk_len >> 8);
+				rec[9] = (unsigned char)(sk[i].sk_len & 0xff);
+				buf_append(&pd->pd_recs, rec, 10);
+				buf_append(&pd->pd_recs, sk[i].sk_p,
+				    sk[i].sk_len);
+				pd->pd_n++;
+			}
+			i++;
+		}
 	}
-	pd->pd_n += n;
-	if ((rc = buf_error(&pd->pd_recs)) ||
-	    (rc = store_keys_blob(sk, n, &pd->pd_scratch)))
+	if ((rc = buf_error(&pd->pd_recs)))
 		goto done;
-	rc = store_owned_put(t, &k);
+	if (n == 0) {
+		if (had && (rc = mdb_del(t->t_txn, dbi[DB_OWNED], &k, NULL)))
+			rc = store_lmdb_err(rc);
+		goto done;
+	}
+	if ((rc = store_keys_blob(sk, n, &pd->pd_scratch)) == EMBER_OK)
+		rc = store_owned_put(t, &k);
 done:
 	free(sk);
 	return rc;

@@ -197,12 +197,14 @@ int store_write(struct store_txn *t, const struct store_write *w,
  * Replace the postings of rid with keys: a blob of records, each a
  * 2-byte big-endian length and that many key bytes (keys longer than
  * STORE_POSTING_MAX are skipped; a key given twice is kept once).  len 0
- * removes them all.  The new postings are put in key order when the
- * transaction commits, or earlier when the transaction reads postings,
- * so a full map may be reported by store_txn_commit(): into the recent
- * tree while it has room for them, else with all it held into the main
- * one (never the recent tree in bulk mode).  Write transactions only.
- * EMBER_OK, EMBER_EFULL, EMBER_ESTORE, EMBER_ENOMEM.
+ * removes them all.  Only the keys that differ from rid's present ones
+ * change: those it loses are removed at once, those it gains are put in
+ * key order when the transaction commits, or earlier when the
+ * transaction reads postings, so a full map may be reported by
+ * store_txn_commit(): into the recent tree while it has room for them,
+ * else with all it held into the main one (never the recent tree in bulk
+ * mode).  Write transactions only.  EMBER_OK, EMBER_EFULL, EMBER_ESTORE,
+ * EMBER_ENOMEM.
  */
 int store_postings_replace(struct store_txn *t, uint64_t rid,
     const void *keys, size_t len);
@@ -220,7 +222,7 @@ int store_postings_owned(struct store_txn *t, uint64_t rid,
  * Call fn for every posting whose key is >= lo and < hi (byte order;
  * hi NULL: every key starting with lo), with the key (rid removed,
  * borrowed) and the rid: in key order in the main tree, then in key order
- * in the recent one (a rid's postings are all in one or the other).  fn
+ * in the recent one (a posting is in one or the other, never both).  fn
  * returning non-zero stops the scan and is returned.  EMBER_OK or
  * EMBER_ESTORE otherwise.
  */
