@@ -227,12 +227,17 @@ done:
 static void
 crud_version_headers(struct rest_ctx *cx, uint32_t vid, uint64_t when)
 {
-	char date[DATE_HTTP_LEN];
+	char	date[DATE_HTTP_LEN], etag[3 + HTTP_DECIMAL_MAX + 1];
+	size_t	n;
 
 	date_format_http(when, date);
 	cx->cx_rs->rs_last_updated = when;
-	rest_header(cx->cx_rs, "ETag", "W/\"%u\"", vid);
-	rest_header(cx->cx_rs, "Last-Modified", "%s", date);
+	/* W/"vid", without printf: every read comes here. */
+	memcpy(etag, "W/\"", 3);
+	n = 3 + http_decimal(vid, etag + 3);
+	etag[n++] = '"';
+	rest_header_str(cx->cx_rs, "ETag", etag, n);
+	rest_header_str(cx->cx_rs, "Last-Modified", date, strlen(date));
 }
 
 /* Answer with stored bytes borrowed from the map; t stays open. */
@@ -261,8 +266,7 @@ crud_send_stored(struct rest_ctx *cx, struct store_txn *t,
 		return rc;
 	}
 	rs->rs_status = 200;
-	rest_header(rs, "Content-Type", "%s; charset=utf-8",
-	    cx->cx_v->svv_desc->vd_json_mime);
+	rest_content_type(cx);
 	rs->rs_txn = t;
 	rs->rs_borrowed = sv->sv_json;
 	rs->rs_borrowed_len = sv->sv_json_len;
