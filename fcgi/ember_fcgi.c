@@ -127,7 +127,11 @@ ember_params_get(FCGX_ParamArray envp, struct ember_params *ep)
 		for (i = 0; i < sizeof(ember_param_table) /
 		    sizeof(ember_param_table[0]); i++) {
 			t = &ember_param_table[i];
-			if (t->len != len || memcmp(t->name, *envp, len) != 0)
+			/* Many names share a length (SERVER_PORT,
+			 * REMOTE_ADDR, HTTP_ACCEPT): test a letter first. */
+			if (t->len != len || t->name[0] != (*envp)[0] ||
+			    t->name[len - 1] != (*envp)[len - 1] ||
+			    memcmp(t->name, *envp, len) != 0)
 				continue;
 			slot = (const char **)(void *)((char *)ep + t->off);
 			if (*slot == NULL)
