@@ -330,31 +330,34 @@ crud_read(struct rest_ctx *cx)
 		return rest_fail(cx, rc, "%s/%s is not known", cx->cx_type,
 		    cx->cx_id);
 	}
-	if (rc == EMBER_OK)
-		rc = store_version(t, row.sr_rid, row.sr_version, &sv);
-	if (rc) {
-		store_txn_abort(t);
-		return rest_fail(cx, rc, "cannot read %s/%s", cx->cx_type,
-		    cx->cx_id);
-	}
-	if (sv.sv_deleted) {
+	if (rc)
+		goto fail;
+	/* The row holds the current version's number, lastUpdated and
+	 * deleted flag: a 410 or a 304 needs no version fetched (nor
+	 * decompressed). */
+	if (row.sr_deleted) {
 		store_txn_abort(t);
 		rest_fail(cx, EMBER_EGONE, "%s/%s was deleted", cx->cx_type,
 		    cx->cx_id);
-		crud_version_headers(cx, sv.sv_version, sv.sv_last_updated);
+		crud_version_headers(cx, row.sr_version, row.sr_last_updated);
 		return EMBER_EGONE;
 	}
-	if (crud_not_modified(cx, sv.sv_version, sv.sv_last_updated)) {
+	if (crud_not_modified(cx, row.sr_version, row.sr_last_updated)) {
 		store_txn_abort(t);
 		cx->cx_rs->rs_status = 304;
 		cx->cx_rs->rs_no_body = 1;
-		crud_version_headers(cx, sv.sv_version, sv.sv_last_updated);
+		crud_version_headers(cx, row.sr_version, row.sr_last_updated);
 		return EMBER_OK;
 	}
+	if ((rc = store_version(t, row.sr_rid, row.sr_version, &sv)))
+		goto fail;
 	if ((rc = crud_send_stored(cx, t, &sv)))
 		return rest_fail(cx, rc, "cannot format the resource");
 	crud_version_headers(cx, sv.sv_version, sv.sv_last_updated);
 	return EMBER_OK;
+fail:
+	store_txn_abort(t);
+	return rest_fail(cx, rc, "cannot read %s/%s", cx->cx_type, cx->cx_id);
 }
 
 int
