@@ -227,12 +227,17 @@ done:
 static void
 crud_version_headers(struct rest_ctx *cx, uint32_t vid, uint64_t when)
 {
-	char date[DATE_HTTP_LEN];
+	char	date[DATE_HTTP_LEN], etag[3 + HTTP_DECIMAL_MAX + 1];
+	size_t	n;
 
 	date_format_http(when, date);
 	cx->cx_rs->rs_last_updated = when;
-	rest_header(cx->cx_rs, "ETag", "W/\"%u\"", vid);
-	rest_header(cx->cx_rs, "Last-Modified", "%s", date);
+	/* W/"vid", without printf: every read comes here. */
+	memcpy(etag, "W/\"", 3);
+	n = 3 + http_decimal(vid, etag + 3);
+	etag[n++] = '"';
+	rest_header_str(cx->cx_rs, "ETag", etag, n);
+	rest_header_str(cx->cx_rs, "Last-Modified", date, strlen(date));
 }
 
 /* Answer with stored bytes borrowed from the map; t stays open. */
@@ -261,8 +266,7 @@ crud_send_stored(struct rest_ctx *cx, struct store_txn *t,
 		return rc;
 	}
 	rs->rs_status = 200;
-	rest_header(rs, "Content-Type", "%s; charset=utf-8",
-	    cx->cx_v->svv_desc->vd_json_mime);
+	rest_content_type(cx);
 	rs->rs_txn = t;
 	rs->rs_borrowed = sv->sv_json;
 	rs->rs_borrowed_len = sv->sv_json_len;
@@ -326,31 +330,34 @@ crud_read(struct rest_ctx *cx)
 		return rest_fail(cx, rc, "%s/%s is not known", cx->cx_type,
 		    cx->cx_id);
 	}
-	if (rc == EMBER_OK)
-		rc = store_version(t, row.sr_rid, row.sr_version, &sv);
-	if (rc) {
-		store_txn_abort(t);
-		return rest_fail(cx, rc, "cannot read %s/%s", cx->cx_type,
-		    cx->cx_id);
-	}
-	if (sv.sv_deleted) {
+	if (rc)
+		goto fail;
+	/* The row holds the current version's number, lastUpdated and
+	 * deleted flag: a 410 or a 304 needs no version fetched (nor
+	 * decompressed). */
+	if (row.sr_deleted) {
 		store_txn_abort(t);
 		rest_fail(cx, EMBER_EGONE, "%s/%s was deleted", cx->cx_type,
 		    cx->cx_id);
-		crud_version_headers(cx, sv.sv_version, sv.sv_last_updated);
+		crud_version_headers(cx, row.sr_version, row.sr_last_updated);
 		return EMBER_EGONE;
 	}
-	if (crud_not_modified(cx, sv.sv_version, sv.sv_last_updated)) {
+	if (crud_not_modified(cx, row.sr_version, row.sr_last_updated)) {
 		store_txn_abort(t);
 		cx->cx_rs->rs_status = 304;
 		cx->cx_rs->rs_no_body = 1;
-		crud_version_headers(cx, sv.sv_version, sv.sv_last_updated);
+		crud_version_headers(cx, row.sr_version, row.sr_last_updated);
 		return EMBER_OK;
 	}
+	if ((rc = store_version(t, row.sr_rid, row.sr_version, &sv)))
+		goto fail;
 	if ((rc = crud_send_stored(cx, t, &sv)))
 		return rest_fail(cx, rc, "cannot format the resource");
 	crud_version_headers(cx, sv.sv_version, sv.sv_last_updated);
 	return EMBER_OK;
+fail:
+	store_txn_abort(t);
+	return rest_fail(cx, rc, "cannot read %s/%s", cx->cx_type, cx->cx_id);
 }
 
 int

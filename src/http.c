@@ -203,6 +203,31 @@ http_accept_next(const char **p, const char *end, struct http_media *out)
 	}
 }
 
+void
+http_text_put(char *dst, size_t dstsz, size_t *n, const char *s, size_t len)
+{
+	if (*n >= dstsz)
+		return;
+	if (len > dstsz - *n)
+		len = dstsz - *n;
+	memcpy(dst + *n, s, len);
+	*n += len;
+}
+
+size_t
+http_decimal(uint64_t v, char out[HTTP_DECIMAL_MAX])
+{
+	char	tmp[HTTP_DECIMAL_MAX];
+	size_t	n = 0;
+
+	do {
+		tmp[sizeof(tmp) - ++n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	memcpy(out, tmp + sizeof(tmp) - n, n);
+	return n;
+}
+
 int
 http_etag_version(const char *s, size_t len, uint32_t *out)
 {

@@ -70,6 +70,25 @@ int http_accept_next(const char **p, const char *end, struct http_media *out);
  */
 int http_etag_version(const char *s, size_t len, uint32_t *out);
 
+/* Room for any uint64_t in decimal, without a NUL. */
+#define HTTP_DECIMAL_MAX	20
+
+/*
+ * Write v in decimal to out (no NUL) and return the number of digits,
+ * 1 to HTTP_DECIMAL_MAX.  Cannot fail.  Header values (Content-Length,
+ * ETag) are numbers: this spares the request path a printf.
+ */
+size_t http_decimal(uint64_t v, char out[HTTP_DECIMAL_MAX]);
+
+/*
+ * Append the len bytes of s to the text at dst + *n (dst holds dstsz
+ * bytes), advancing *n; what would not fit is cut, as snprintf() would
+ * cut it.  Writes no NUL.  For short bounded texts (a status line, a
+ * base URL) built on every request without printf.
+ */
+void http_text_put(char *dst, size_t dstsz, size_t *n, const char *s,
+    size_t len);
+
 /* Case-insensitive comparison of a (pointer, length) string with a C
  * string; returns 1 when equal. */
 int http_token_eq(const char *s, size_t len, const char *lit);

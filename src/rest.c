@@ -39,6 +39,21 @@ struct rest_route {
 };
 
 int
+rest_header_str(struct rest_response *rs, const char *name,
+    const char *value, size_t len)
+{
+	/* Header values come from our own data, but never let CR/LF in. */
+	if (memchr(value, '\r', len) != NULL ||
+	    memchr(value, '\n', len) != NULL)
+		return EMBER_EINVAL;
+	buf_puts(&rs->rs_headers, name);
+	buf_append(&rs->rs_headers, ": ", 2);
+	buf_append(&rs->rs_headers, value, len);
+	buf_append(&rs->rs_headers, "\r\n", 2);
+	return buf_error(&rs->rs_headers);
+}
+
+int
 rest_header(struct rest_response *rs, const char *name, const char *fmt, ...)
 {
 	va_list	ap;
@@ -50,22 +65,26 @@ rest_header(struct rest_response *rs, const char *name, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(value))
 		return EMBER_EINVAL;
-	/* Header values come from our own data, but never let CR/LF in. */
-	if (strpbrk(value, "\r\n") != NULL)
-		return EMBER_EINVAL;
-	buf_puts(&rs->rs_headers, name);
-	buf_append(&rs->rs_headers, ": ", 2);
-	buf_append(&rs->rs_headers, value, (size_t)n);
-	buf_append(&rs->rs_headers, "\r\n", 2);
-	return buf_error(&rs->rs_headers);
+	return rest_header_str(rs, name, value, (size_t)n);
 }
 
-static void
+int
 rest_content_type(struct rest_ctx *cx)
 {
-	rest_header(cx->cx_rs, "Content-Type", "%s; charset=utf-8",
-	    cx->cx_v == NULL ? "application/fhir+json" : cx->cx_xml ?
-	    cx->cx_v->svv_desc->vd_xml_mime : cx->cx_v->svv_desc->vd_json_mime);
+	static const char	 charset[] = "; charset=utf-8";
+	const char		*mime;
+	char			 value[128];
+	size_t			 len;
+
+	mime = cx->cx_v == NULL ? "application/fhir+json" : cx->cx_xml ?
+	    cx->cx_v->svv_desc->vd_xml_mime : cx->cx_v->svv_desc->vd_json_mime;
+	len = strlen(mime);
+	if (len > sizeof(value) - sizeof(charset))
+		return EMBER_EINVAL;
+	memcpy(value, mime, len);
+	memcpy(value + len, charset, sizeof(charset) - 1);
+	return rest_header_str(cx->cx_rs, "Content-Type", value,
+	    len + sizeof(charset) - 1);
 }
 
 int
@@ -549,6 +568,13 @@ rest_entry(struct rest_ctx *cx, const char *url, size_t len)
 	return cx->cx_rs->rs_status;
 }
 
+/* Append s to cx->cx_base at *n, leaving room for the NUL. */
+static void
+rest_base_put(struct rest_ctx *cx, size_t *n, const char *s)
+{
+	http_text_put(cx->cx_base, sizeof(cx->cx_base) - 1, n, s, strlen(s));
+}
+
 int
 rest_handle(struct server *srv, const struct rest_request *rq,
     struct rest_response *rs)
@@ -556,13 +582,17 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 	const struct conf	*c = &srv->srv_conf;
 	struct rest_ctx		 cx;
 	struct rest_route	 rt;
-	const char		*uri = rq->rq_uri, *q, *path_end, *p;
-	size_t			 uri_len = strlen(uri), bp_len;
+	const char		*uri = rq->rq_uri, *q, *path_end;
+	size_t			 uri_len = strlen(uri), bp_len, n;
 	char			 pretty[16];
 	int			 version = c->cf_default_version, explicit = 0;
 	int			 rc;
 
 	memset(rs, 0, sizeof(*rs));
+	/* Room for the usual headers (Content-Type, ETag, Last-Modified,
+	 * Location) in one allocation rather than a malloc and a realloc;
+	 * should it fail, so will the first header. */
+	buf_reserve(&rs->rs_headers, 255);
 	memset(&cx, 0, sizeof(cx));
 	cx.cx_server = srv;
 	cx.cx_rq = rq;
@@ -615,14 +645,20 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 		return rs->rs_status;
 	}
 
+	/* The configured base_url, or the origin and base_path; then the
+	 * version segment when the URL named one.  Cut to fit cx_base. */
+	n = 0;
 	if (c->cf_base_url[0] != '\0')
-		p = c->cf_base_url;
-	else
-		p = NULL;
-	snprintf(cx.cx_base, sizeof(cx.cx_base), "%s%s%s%s",
-	    p ? p : (rq->rq_origin ? rq->rq_origin : ""),
-	    p ? "" : c->cf_base_path, explicit ? "/" : "",
-	    explicit ? cx.cx_v->svv_desc->vd_name : "");
+		rest_base_put(&cx, &n, c->cf_base_url);
+	else {
+		rest_base_put(&cx, &n, rq->rq_origin ? rq->rq_origin : "");
+		rest_base_put(&cx, &n, c->cf_base_path);
+	}
+	if (explicit) {
+		rest_base_put(&cx, &n, "/");
+		rest_base_put(&cx, &n, cx.cx_v->svv_desc->vd_name);
+	}
+	cx.cx_base[n] = '\0';
 
 	if (rest_query_get(&cx, "_pretty", pretty, sizeof(pretty)) == EMBER_OK)
 		cx.cx_pretty = strcmp(pretty, "true") == 0;

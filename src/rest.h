@@ -94,9 +94,26 @@ void rest_response_body(const struct rest_response *rs, const char **p,
 /* End any transaction and free the buffers.  NULL is a no-op. */
 void rest_response_free(struct rest_response *rs);
 
-/* Append one "Name: value" header line (value printf-style). */
+/*
+ * Append one "Name: value" header line to rs, the value len bytes at
+ * value (no printf: the read path uses this).  Returns EMBER_OK,
+ * EMBER_EINVAL for a value holding CR or LF (nothing is appended), or
+ * EMBER_ENOMEM.
+ */
+int rest_header_str(struct rest_response *rs, const char *name,
+    const char *value, size_t len);
+
+/* As rest_header_str() with the value printf-style; EMBER_EINVAL also
+ * for a value over 1,399 bytes. */
 int rest_header(struct rest_response *rs, const char *name,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Append the Content-Type of the answer: the version's FHIR JSON or XML
+ * media type (as cx_xml says) with "; charset=utf-8"; FHIR JSON when no
+ * version was chosen.  Returns as rest_header_str().
+ */
+int rest_content_type(struct rest_ctx *cx);
 
 /*
  * Set the response to status with an owned JSON body taken from b (b is

@@ -5,6 +5,12 @@
 . "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
 start_server
 
+# The response head of the last request, one line per header joined with
+# '|', without the Date lighttpd adds.
+head_lines() {
+	tr -d '\r' < "$HDRS" | grep -v -e '^Date:' -e '^$' | paste -sd'|'
+}
+
 for v in /R4 /DSTU2; do
 	case $v in
 	/DSTU2) mime=application/json+fhir ;;
@@ -40,10 +46,21 @@ for v in /R4 /DSTU2; do
 	is "$STATUS" 200 "$v read: 200"
 	is "$(jqb "$famq")" "Öztürk" "$v read: UTF-8 content intact"
 	is "$(header ETag)" 'W/"1"' "$v read: ETag"
+	# The whole head of a read, in order, as ember.fcgi writes it
+	# (lighttpd adds Accept-Ranges, Date and Server): its headers are
+	# written without printf, so every byte is asserted here.
+	is "$(head_lines)" "HTTP/1.1 200 OK|Content-Type: $mime; charset=utf-8|ETag: W/\"1\"|Last-Modified: $(http_date "$lu")|Content-Length: $(wc -c < "$BODY" | tr -d ' ')|Accept-Ranges: bytes|Server: ember" \
+	    "$v read: the exact head"
+	len=$(wc -c < "$BODY" | tr -d ' ')
+	req HEAD "$v/Patient/$id"
+	is "$STATUS|$(head_lines)" "200|HTTP/1.1 200 OK|Content-Type: $mime; charset=utf-8|ETag: W/\"1\"|Last-Modified: $(http_date "$lu")|Content-Length: $len|Accept-Ranges: bytes|Server: ember" \
+	    "$v read HEAD: the exact head, no body"
 
 	# conditional read
 	req GET "$v/Patient/$id" -H 'If-None-Match: W/"1"'
 	is "$STATUS" 304 "$v read If-None-Match current: 304"
+	is "$(head_lines)" "HTTP/1.1 304 Not Modified|ETag: W/\"1\"|Last-Modified: $(http_date "$lu")|Server: ember" \
+	    "$v read 304: the exact head, no Content-Length"
 	req GET "$v/Patient/$id" -H 'If-None-Match: W/"9"'
 	is "$STATUS" 200 "$v read If-None-Match other: 200"
 	req GET "$v/Patient/$id" -H "If-Modified-Since: $(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')"
@@ -89,6 +106,8 @@ for v in /R4 /DSTU2; do
 	is "$STATUS $(header ETag)" '200 W/"5"' "$v delete: 200, ETag of the delete"
 	req GET "$v/Patient/$id"
 	is "$STATUS" 410 "$v read deleted: 410"
+	is "$(head_lines)" "HTTP/1.1 410 Gone|Content-Type: $mime; charset=utf-8|ETag: W/\"5\"|Last-Modified: $(header Last-Modified)|Content-Length: $(wc -c < "$BODY" | tr -d ' ')|Server: ember" \
+	    "$v read deleted: the exact head"
 	req GET "$v/Patient/$id/_history/5"
 	is "$STATUS" 410 "$v vread the delete version: 410"
 	req GET "$v/Patient/$id/_history/4"

@@ -65,6 +65,18 @@ static const struct {
 	{ "06 Nov 1994", EMBER_EINVAL, NULL },
 };
 
+/* date_format_http() at the edges: the epoch, the last four-digit year,
+ * the first five-digit one and the largest time it can be given. */
+static const struct {
+	uint64_t	 us;
+	const char	*out;
+} http_out[] = {
+	{ 0, "Thu, 01 Jan 1970 00:00:00 GMT" },
+	{ 253402300799999999ULL, "Fri, 31 Dec 9999 23:59:59 GMT" },
+	{ 253402300800000000ULL, "Sat, 01 Jan 10000 00:00:00 GMT" },
+	{ UINT64_MAX, "Wed, 19 Jan 586524 08:01:49 GMT" },
+};
+
 int
 main(void)
 {
@@ -99,6 +111,10 @@ main(void)
 		is_str(a, http[i].instant, "http %s: value", http[i].in);
 		date_format_http(us, h);
 		is_str(h, http[i].in, "http %s: formats back", http[i].in);
+	}
+	for (i = 0; i < sizeof(http_out) / sizeof(http_out[0]); i++) {
+		date_format_http(http_out[i].us, h);
+		is_str(h, http_out[i].out, "http format %s", http_out[i].out);
 	}
 	tap_done();
 	return tap_exit();

@@ -1,6 +1,6 @@
 /*
  * test-http.c: percent-decoding, query pairs, media types, Accept lists
- * and entity tags.
+ * entity tags and decimal numbers.
  */
 #include "config.h"
 
@@ -58,6 +58,18 @@ static const struct {
 	{ "", EMBER_EINVAL, 0 },
 };
 
+static const struct {
+	uint64_t v;
+	const char *out;
+} decimal[] = {
+	{ 0, "0" },
+	{ 7, "7" },
+	{ 10, "10" },
+	{ 3569, "3569" },
+	{ 4294967295u, "4294967295" },
+	{ UINT64_MAX, "18446744073709551615" },
+};
+
 int
 main(void)
 {
@@ -95,6 +107,11 @@ main(void)
 		is_int(rc, etag[i].err, "etag %s", etag[i].in);
 		if (rc == EMBER_OK)
 			is_int(v, etag[i].v, "etag %s: version", etag[i].in);
+	}
+	for (i = 0; i < sizeof(decimal) / sizeof(decimal[0]); i++) {
+		n = http_decimal(decimal[i].v, out);
+		out[n] = '\0';
+		is_str(out, decimal[i].out, "decimal %s", decimal[i].out);
 	}
 
 	/* Query pairs in order, empty pairs skipped, no '=' allowed. */
