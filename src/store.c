@@ -126,7 +126,7 @@ store_lmdb_err(int rc)
 #define LZ_HASH_SIZE	(1u << LZ_HASH_BITS)
 #define LZ_CHAIN	8		/* candidates tried per position */
 #define LZ_WINDOW	65535u
-#define LZ_SLACK	8		/* bytes a decoder may write past */
+#define LZ_SLACK	16		/* bytes a decoder may write past */
 
 static const char store_lz_dict[] =
     "\"profile\":[\"http://hl7.org/fhir/StructureDefinition/"
@@ -429,7 +429,7 @@ store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
 	const unsigned char	*dict = (const unsigned char *)store_lz_dict;
 	const unsigned char	*ip = in, *iend = in + len;
 	unsigned char		*w, *op, *oend;
-	size_t			 nlit, mlen, off, back, n;
+	size_t			 nlit, mlen, off, back, n, k;
 	unsigned		 tok;
 
 	buf_reset(out);
@@ -446,7 +446,13 @@ store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
 			return EMBER_ESTORE;
 		if (nlit > (size_t)(iend - ip) || nlit > (size_t)(oend - op))
 			return EMBER_ESTORE;
-		memcpy(op, ip, nlit);
+		/* 16 bytes at a time when the input has them (the output
+		 * has LZ_SLACK more): fixed-size copies are inlined. */
+		if ((size_t)(iend - ip) >= nlit + 15)
+			for (k = 0; k < nlit; k += 16)
+				memcpy(op + k, ip + k, 16);
+		else
+			memcpy(op, ip, nlit);
 		op += nlit;
 		ip += nlit;
 		if (ip == iend)
@@ -463,16 +469,27 @@ store_lz_decompress(const unsigned char *in, size_t len, size_t outlen,
 		    mlen > (size_t)(oend - op))
 			return EMBER_ESTORE;
 		if (off > (size_t)(op - w)) {
-			/* From the dictionary, which notionally ends at w. */
+			/* From the dictionary, which notionally ends at w:
+			 * 16 bytes at a time while they lie inside it. */
+			const unsigned char *from;
+
 			back = off - (size_t)(op - w);
+			from = dict + LZ_DICT_LEN - back;
 			n = back < mlen ? back : mlen;
-			memcpy(op, dict + LZ_DICT_LEN - back, n);
+			for (k = 0; k < n && k + 16 <= back; k += 16)
+				memcpy(op + k, from + k, 16);
+			for (; k < n; k++)
+				op[k] = from[k];
 			op += n;
 			mlen -= n;
 		}
-		if (off >= 8) {
-			/* Each 8 bytes read lie wholly before those written;
-			 * the last copy may run up to 7 bytes past mlen. */
+		if (off >= 16) {
+			/* Each 16 bytes read lie wholly before those written;
+			 * the last copy may run up to 15 bytes past mlen. */
+			for (n = 0; n < mlen; n += 16)
+				memcpy(op + n, op + n - off, 16);
+			op += mlen;
+		} else if (off >= 8) {
 			for (n = 0; n < mlen; n += 8)
 				memcpy(op + n, op + n - off, 8);
 			op += mlen;
