@@ -57,6 +57,7 @@ struct store {
 	int		 s_durable;	/* sync the metadata after a commit */
 	size_t		 s_recent;	/* postings "recent" may hold */
 	struct store_lz_prep *s_lz;	/* the dictionary, hashed */
+	struct store_txn *s_spare;	/* an ended read handle, reset */
 	struct store_txn *s_bulk;	/* store_bulk_begin()'s transaction */
 	struct store_txn *s_top;	/* innermost open one under it */
 };
@@ -623,12 +624,18 @@ fail:
 	return rc == ENOENT || rc == EACCES ? EMBER_EIO : store_lmdb_err(rc);
 }
 
+static void store_txn_free(struct store_txn *t);
+
 void
 store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
 	store_bulk_abort(s);
+	if (s->s_spare != NULL) {
+		mdb_txn_abort(s->s_spare->t_txn);
+		store_txn_free(s->s_spare);
+	}
 	mdb_env_close(s->s_env);
 	free(s->s_lz);
 	free(s);
@@ -653,6 +660,17 @@ store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 		return EMBER_ESTORE;
 	if (up != NULL && (rc = store_pending_flush(up)))
 		return rc;
+	/* A read on its own takes the last one's handle again, with its
+	 * reader slot and buffers (mdb_txn_renew()). */
+	if (!write && !bulk && up == NULL && (t = s->s_spare) != NULL) {
+		s->s_spare = NULL;
+		if ((rc = mdb_txn_renew(t->t_txn)) == 0) {
+			*out = t;
+			return EMBER_OK;
+		}
+		mdb_txn_abort(t->t_txn);
+		store_txn_free(t);
+	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return EMBER_ENOMEM;
 	t->t_store = s;
@@ -747,6 +765,13 @@ store_txn_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
+	if (!t->t_borrowed && !t->t_write && t->t_up == NULL &&
+	    t->t_pend == NULL && t->t_store->s_spare == NULL) {
+		/* Kept for the next read (store_txn_open()). */
+		mdb_txn_reset(t->t_txn);
+		t->t_store->s_spare = t;
+		return;
+	}
 	if (!t->t_borrowed) {
 		store_txn_unnest(t);
 		mdb_txn_abort(t->t_txn);
