@@ -14,6 +14,8 @@
 #   cond      cond_match criteria on a small store
 #   xml       xml_to_json in every version, then xml_from_json: the
 #             XML written reads back to the same tree
+#   lz        the store's compression: data round-trips, damaged
+#             streams are refused or give the length asked, never more
 #
 # Seeds are in tests/fuzz/corpus/<name>/ (small files from examples/,
 # written as XML for the xml target;
@@ -29,7 +31,7 @@
 # `make fuzz` builds the targets with clang in tests/fuzz/build/ (the
 # core sources compiled again with -fsanitize=fuzzer-no-link,address,
 # undefined; the normal build is not touched) and runs each for
-# FUZZ_SECONDS (default 60) in turn, so about 8 minutes for the eight:
+# FUZZ_SECONDS (default 60) in turn, so about 9 minutes for the nine:
 #
 #   make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS='json rest'] \
 #       [FUZZ_ARGS='-jobs=2 -workers=2'] [FUZZ_CC=clang-14]
@@ -40,16 +42,16 @@
 # fix the bug, and copy the file into tests/fuzz/corpus/<name>/.
 # `make fuzz-build` only builds.  The rule fails if any target crashed.
 
-FUZZ_NAMES = json http rest bundle patch fhirpath cond xml
+FUZZ_NAMES = json http rest bundle patch fhirpath cond xml lz
 
 check_PROGRAMS += tests/fuzz/replay-json tests/fuzz/replay-http \
 	tests/fuzz/replay-rest tests/fuzz/replay-bundle \
 	tests/fuzz/replay-patch tests/fuzz/replay-fhirpath \
-	tests/fuzz/replay-cond tests/fuzz/replay-xml
+	tests/fuzz/replay-cond tests/fuzz/replay-xml tests/fuzz/replay-lz
 TESTS += tests/fuzz/replay-json tests/fuzz/replay-http \
 	tests/fuzz/replay-rest tests/fuzz/replay-bundle \
 	tests/fuzz/replay-patch tests/fuzz/replay-fhirpath \
-	tests/fuzz/replay-cond tests/fuzz/replay-xml
+	tests/fuzz/replay-cond tests/fuzz/replay-xml tests/fuzz/replay-lz
 
 FUZZ_COMMON = tests/fuzz/replay.c tests/fuzz/fuzz-common.c \
 	tests/fuzz/fuzz.h tests/tap.h
@@ -72,13 +74,16 @@ tests_fuzz_replay_cond_SOURCES = tests/fuzz/fuzz-cond.c $(FUZZ_COMMON)
 tests_fuzz_replay_cond_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_TARGET='"cond"'
 tests_fuzz_replay_xml_SOURCES = tests/fuzz/fuzz-xml.c $(FUZZ_COMMON)
 tests_fuzz_replay_xml_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_TARGET='"xml"'
+tests_fuzz_replay_lz_SOURCES = tests/fuzz/fuzz-lz.c $(FUZZ_COMMON)
+tests_fuzz_replay_lz_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS) -DFUZZ_TARGET='"lz"'
 
 # The corpora travel whole (automake copies a listed folder with its
 # files); the dictionaries by name.
 EXTRA_DIST += tests/fuzz/corpus \
 	tests/fuzz/json.dict tests/fuzz/http.dict tests/fuzz/rest.dict \
 	tests/fuzz/bundle.dict tests/fuzz/patch.dict \
-	tests/fuzz/fhirpath.dict tests/fuzz/cond.dict tests/fuzz/xml.dict
+	tests/fuzz/fhirpath.dict tests/fuzz/cond.dict tests/fuzz/xml.dict \
+	tests/fuzz/lz.dict
 
 # --- make fuzz -----------------------------------------------------------
 
