@@ -111,7 +111,7 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 	size_t			 i = 0, j;
 	int			 n;
 
-	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	entries = json_get(bundle, "entry");
 	if (entries != NULL && !cJSON_IsArray(entries))
 		return bundle_fail(b, 400, "structure", "Bundle.entry must be "
 		    "an array");
@@ -127,7 +127,7 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 	b->b_n = (size_t)n;
 	cJSON_ArrayForEach(e, entries) {
 		be = &b->b_entries[i];
-		rq = cJSON_GetObjectItemCaseSensitive(e, "request");
+		rq = json_get(e, "request");
 		be->be_method = json_string(rq, "method");
 		be->be_url = json_string(rq, "url");
 		be->be_if_match = json_string(rq, "ifMatch");
@@ -136,8 +136,7 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 		be->be_if_modified_since = json_string(rq, "ifModifiedSince");
 		be->be_full_url = json_string(e, "fullUrl");
 		be->be_entry = (cJSON *)(uintptr_t)e;
-		be->be_resource = cJSON_GetObjectItemCaseSensitive(e,
-		    "resource");
+		be->be_resource = json_get(e, "resource");
 		if (be->be_method == NULL || be->be_url == NULL)
 			return bundle_fail(b, 400, "required", "entry %zu: "
 			    "request.method and request.url are required", i);
@@ -534,7 +533,7 @@ bundle_run_entry(struct bundle *b, size_t i)
 	if (be->be_status >= 400 && b->b_transaction) {
 		cJSON *oo = cJSON_ParseWithLength(p, len);
 		const cJSON *issue = cJSON_GetArrayItem(
-		    cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0);
+		    json_get(oo, "issue"), 0);
 		const char *code = json_string(issue, "code");
 		const char *diag = json_string(issue, "diagnostics");
 
@@ -699,7 +698,7 @@ bundle_resolve_collection(struct server_version *sv, cJSON *bundle,
 	b.b_sv = sv;
 	b.b_base = "";
 	b.b_transaction = 1;	/* references name entries: resolve them */
-	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	entries = json_get(bundle, "entry");
 	if (cJSON_GetArraySize(entries) == 0)
 		return EMBER_OK;
 	if ((b.b_entries = calloc((size_t)cJSON_GetArraySize(entries),
@@ -707,7 +706,7 @@ bundle_resolve_collection(struct server_version *sv, cJSON *bundle,
 		return EMBER_ENOMEM;
 	cJSON_ArrayForEach(e, entries) {
 		be = &b.b_entries[i];
-		res = cJSON_GetObjectItemCaseSensitive(e, "resource");
+		res = json_get(e, "resource");
 		rt = json_string(res, "resourceType");
 		id = json_string(res, "id");
 		if (rt == NULL) {

@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "fhirpath.h"
+#include "json.h"
 #include "tables.h"
 
 #define NONE			TABLES_NONE
@@ -2403,8 +2404,7 @@ fp_item_type(struct fp_eval *ev, const struct fp_item *it)
 	if (it->it_type != FP_ROOT_TYPE)
 		return it->it_type;
 	if (ev->ev_root_type == FP_UNSET) {
-		rt = cJSON_GetObjectItemCaseSensitive(ev->ev_root,
-		    "resourceType");
+		rt = json_get(ev->ev_root, "resourceType");
 		if (cJSON_IsString(rt) && rt->valuestring != NULL &&
 		    tables_type_lookup(ev->ev_t, rt->valuestring,
 		    strlen(rt->valuestring), &type) == EMBER_OK)
@@ -2485,8 +2485,7 @@ fp_add_value(struct fp_eval *ev, struct fp_coll *c, const cJSON *j,
 		return EMBER_OK;
 	}
 	if (resource && cJSON_IsObject(j)) {
-		const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j,
-		    "resourceType");
+		const cJSON *rt = json_get(j, "resourceType");
 		unsigned rtype;
 
 		if (cJSON_IsString(rt) && rt->valuestring != NULL &&
@@ -2596,7 +2595,7 @@ fp_eval_member_dyn(struct fp_eval *ev, const struct fp_item *it,
 	} else if (rc != EMBER_OK)
 		return EMBER_ETABLES;
 	return fp_add_value(ev, out,
-	    cJSON_GetObjectItemCaseSensitive(it->it_json, name), type, elem,
+	    json_get(it->it_json, name), type, elem,
 	    fp_is_abstract_resource(ev->ev_t, type));
 }
 
@@ -2745,8 +2744,7 @@ fp_reference_type(struct fp_eval *ev, const struct fp_item *it)
 	else if (cJSON_IsString(j))
 		s = j->valuestring;
 	else if (cJSON_IsObject(j) &&
-	    cJSON_IsString(ref = cJSON_GetObjectItemCaseSensitive(j,
-	    "reference")))
+	    cJSON_IsString(ref = json_get(j, "reference")))
 		s = ref->valuestring;
 	else
 		return NONE;
@@ -2754,16 +2752,13 @@ fp_reference_type(struct fp_eval *ev, const struct fp_item *it)
 		return NONE;
 	if (s[0] == '#') {
 		/* A contained resource of the root resource. */
-		const cJSON *con = cJSON_GetObjectItemCaseSensitive(ev->ev_root,
-		    "contained"), *k;
+		const cJSON *con = json_get(ev->ev_root, "contained"), *k;
 
 		if (!cJSON_IsArray(con))
 			return NONE;
 		for (k = con->child; k != NULL; k = k->next) {
-			const cJSON *id = cJSON_GetObjectItemCaseSensitive(k,
-			    "id");
-			const cJSON *rt = cJSON_GetObjectItemCaseSensitive(k,
-			    "resourceType");
+			const cJSON *id = json_get(k, "id");
+			const cJSON *rt = json_get(k, "resourceType");
 
 			if (cJSON_IsString(id) && id->valuestring != NULL &&
 			    strcmp(id->valuestring, s + 1) == 0 &&
@@ -2809,12 +2804,12 @@ fp_has_extension(const struct fp_item *it, const char *url, size_t len,
 
 	if (it->it_kind != I_NODE || !cJSON_IsObject(it->it_json))
 		return 0;
-	arr = cJSON_GetObjectItemCaseSensitive(it->it_json, "extension");
+	arr = json_get(it->it_json, "extension");
 	if (!cJSON_IsArray(arr))
 		return 0;
 	for (k = *from != NULL ? (*from)->next : arr->child; k != NULL;
 	    k = k->next) {
-		u = cJSON_GetObjectItemCaseSensitive(k, "url");
+		u = json_get(k, "url");
 		if (cJSON_IsObject(k) && cJSON_IsString(u) &&
 		    u->valuestring != NULL && strlen(u->valuestring) == len &&
 		    memcmp(u->valuestring, url, len) == 0) {
@@ -2877,7 +2872,7 @@ fp_eval_node(struct fp_eval *ev, uint32_t idx, const struct fp_coll *focus,
 			if (it->it_kind != I_NODE || !cJSON_IsObject(it->it_json))
 				continue;
 			rc = fp_add_value(ev, out,
-			    cJSON_GetObjectItemCaseSensitive(it->it_json, s),
+			    json_get(it->it_json, s),
 			    n.fn_c, n.fn_d, n.fn_flags & FP_F_RESOURCE);
 		}
 		break;

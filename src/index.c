@@ -199,8 +199,8 @@ index_of_type(struct index_ctx *ix, const cJSON *ident)
 
 	if (value == NULL || *value == '\0')
 		return;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(ident, "type"), "coding")) {
+	cJSON_ArrayForEach(c, json_get(
+	    json_get(ident, "type"), "coding")) {
 		if ((code = json_string(c, "code")) == NULL || *code == '\0')
 			continue;
 		buf_reset(&ix->ix_key);
@@ -353,8 +353,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				index_string(ix, json_string(j, parts[k]));
 			for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
 				cJSON_ArrayForEach(c,
-				    cJSON_GetObjectItemCaseSensitive(j,
-				    lists[k]))
+				    json_get(j, lists[k]))
 					if (cJSON_IsString(c))
 						index_string(ix, c->valuestring);
 		}
@@ -371,7 +370,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				index_token(ix, json_string(j, "system"),
 				    json_string(j, "value"));
 				index_text(ix, json_string(
-				    cJSON_GetObjectItemCaseSensitive(j, "type"),
+				    json_get(j, "type"),
 				    "text"));
 				index_of_type(ix, j);
 			} else if (strcmp(tn, "ContactPoint") == 0) {
@@ -383,7 +382,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				/* CodeableConcept (and anything with
 				 * coding/text, e.g. CodeableReference.concept). */
 				cJSON_ArrayForEach(c,
-				    cJSON_GetObjectItemCaseSensitive(j, "coding"))
+				    json_get(j, "coding"))
 					index_coding(ix, c);
 				index_text(ix, json_string(j, "text"));
 				if (json_string(j, "code") != NULL)
@@ -399,7 +398,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 		if (!cJSON_IsObject(j))
 			break;
 		index_reference(ix, json_string(j, "reference"));
-		id = cJSON_GetObjectItemCaseSensitive(j, "identifier");
+		id = json_get(j, "identifier");
 		if (cJSON_IsObject(id) && json_string(id, "value")) {
 			buf_reset(&ix->ix_key);
 			buf_putc(&ix->ix_key, 'i');
@@ -433,7 +432,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 			}
 			/* Timing: each event. */
 			cJSON_ArrayForEach(c,
-			    cJSON_GetObjectItemCaseSensitive(j, "event"))
+			    json_get(j, "event"))
 				if (cJSON_IsString(c))
 					index_date(ix, c->valuestring);
 		}
@@ -443,7 +442,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 		break;
 	case TABLES_PARAM_QUANTITY:
 		if (cJSON_IsObject(j)) {
-			c = cJSON_GetObjectItemCaseSensitive(j, "value");
+			c = json_get(j, "value");
 			index_number(ix, 'Q', c, NULL, NULL);
 			index_number(ix, 'q', c, json_string(j, "system"),
 			    json_string(j, "code"));
@@ -460,8 +459,8 @@ index_visit(const struct fhirpath_value *v, void *arg)
 		if (cJSON_IsObject(j)) {
 			const cJSON *la, *lo;
 
-			la = cJSON_GetObjectItemCaseSensitive(j, "latitude");
-			lo = cJSON_GetObjectItemCaseSensitive(j, "longitude");
+			la = json_get(j, "latitude");
+			lo = json_get(j, "longitude");
 			if (!cJSON_IsNumber(la) || !cJSON_IsNumber(lo) ||
 			    !isfinite(la->valuedouble) ||
 			    !isfinite(lo->valuedouble))
@@ -533,15 +532,14 @@ index_comp_visit(const struct fhirpath_value *fv, void *arg)
 				    json_string(j, "code") ? json_string(j,
 				    "code") : json_string(j, "value"));
 			cJSON_ArrayForEach(c,
-			    cJSON_GetObjectItemCaseSensitive(j, "coding"))
+			    json_get(j, "coding"))
 				index_comp_token(ic, json_string(c, "system"),
 				    json_string(c, "code"));
 		}
 		break;
 	case TABLES_PARAM_QUANTITY:
 	case TABLES_PARAM_NUMBER:
-		c = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j,
-		    "value") : j;
+		c = cJSON_IsObject(j) ? json_get(j, "value") : j;
 		if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble))
 			break;
 		index_put_double(&v, c->valuedouble);
@@ -571,7 +569,7 @@ index_comp_visit(const struct fhirpath_value *fv, void *arg)
 	case TABLES_PARAM_REFERENCE:
 	case TABLES_PARAM_URI:
 		if (cJSON_IsObject(j))
-			j = cJSON_GetObjectItemCaseSensitive(j, "reference");
+			j = json_get(j, "reference");
 		if (cJSON_IsString(j)) {
 			index_put_raw(&v, j->valuestring);
 			index_comp_add(ic, &v);
@@ -756,8 +754,7 @@ index_keys(const struct tables *t, unsigned resource, const cJSON *res,
 	if ((rc = index_keys_as(&ix, resource, type, res)))
 		goto done;
 	/* Contained resources, under "#Type" (index_contained_type()). */
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res,
-	    "contained")) {
+	cJSON_ArrayForEach(c, json_get(res, "contained")) {
 		if ((ct = json_string(c, "resourceType")) == NULL ||
 		    tables_resource_lookup(t, ct, strlen(ct), &ri) ||
 		    index_contained_type(ptype, sizeof(ptype), ct, strlen(ct)))

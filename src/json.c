@@ -342,10 +342,24 @@ json_write(struct buf *b, const cJSON *item, int pretty)
 	return buf_error(b);
 }
 
+cJSON *
+json_get(const cJSON *object, const char *key)
+{
+	cJSON	*c;
+
+	if (object == NULL || key == NULL)
+		return NULL;
+	/* As cJSON: the walk ends at a member without a name. */
+	for (c = object->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
+}
+
 const char *
 json_string(const cJSON *object, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(object, key);
+	const cJSON *v = json_get(object, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }

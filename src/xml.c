@@ -41,6 +41,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "json.h"
 #include "tables.h"
 #include "xml.h"
 
@@ -684,7 +685,7 @@ xml_place_child(struct xml_reader *r, struct xml_frame *f, unsigned ce,
 	}
 	xml_end_run(f);
 	f->xf_last = ce;
-	if (cJSON_GetObjectItemCaseSensitive(f->xf_obj, key) != NULL) {
+	if (json_get(f->xf_obj, key) != NULL) {
 		xml_reader_fail(r, EMBER_EINVAL, "element '%s' repeated in %s",
 		    key, xml_context_name(r, f));
 		return -1;
@@ -2483,8 +2484,7 @@ static int
 xml_write_resource(struct xml_writer *w, const cJSON *obj, unsigned level,
     int root, unsigned want)
 {
-	const cJSON	*rt = cJSON_GetObjectItemCaseSensitive(obj,
-			    "resourceType");
+	const cJSON	*rt = json_get(obj, "resourceType");
 	unsigned	 ri, type;
 
 	if (!cJSON_IsString(rt) || tables_resource_lookup(w->xw_t,
