@@ -2355,10 +2355,18 @@ struct fp_item {
 	double		 it_num;	/* I_NUM */
 };
 
+/*
+ * A collection.  Most hold an item or two: the first FP_COLL_INLINE live
+ * in the collection itself, so that evaluating a path does not allocate
+ * for every step.  co_cap is 0 while co_v is NULL or borrowed.
+ */
+#define FP_COLL_INLINE	4
+
 struct fp_coll {
-	struct fp_item	*co_v;
+	struct fp_item	*co_v;		/* co_inline, the heap or borrowed */
 	size_t		 co_n;
 	size_t		 co_cap;
+	struct fp_item	 co_inline[FP_COLL_INLINE];
 };
 
 struct fp_eval {
@@ -2416,10 +2424,19 @@ fp_item_type(struct fp_eval *ev, const struct fp_item *it)
 }
 
 static void
+fp_coll_init(struct fp_coll *c)
+{
+	c->co_v = NULL;
+	c->co_n = 0;
+	c->co_cap = 0;
+}
+
+static void
 fp_coll_free(struct fp_coll *c)
 {
-	free(c->co_v);
-	memset(c, 0, sizeof(*c));
+	if (c->co_cap > 0 && c->co_v != c->co_inline)
+		free(c->co_v);
+	fp_coll_init(c);
 }
 
 static int
@@ -2430,7 +2447,18 @@ fp_coll_add(struct fp_eval *ev, struct fp_coll *c, const struct fp_item *it)
 	if (ev->ev_budget == 0)
 		return EMBER_ETABLES;
 	ev->ev_budget--;
-	if ((rc = fp_grow(&c->co_v, c->co_n, &c->co_cap,
+	if (c->co_cap == 0) {
+		c->co_v = c->co_inline;
+		c->co_cap = FP_COLL_INLINE;
+	} else if (c->co_n == c->co_cap && c->co_v == c->co_inline) {
+		struct fp_item *v = malloc(sizeof(*v) * FP_COLL_INLINE * 2);
+
+		if (v == NULL)
+			return EMBER_ENOMEM;
+		memcpy(v, c->co_inline, sizeof(c->co_inline));
+		c->co_v = v;
+		c->co_cap = FP_COLL_INLINE * 2;
+	} else if ((rc = fp_grow(&c->co_v, c->co_n, &c->co_cap,
 	    sizeof(*c->co_v))) != EMBER_OK)
 		return rc;
 	c->co_v[c->co_n++] = *it;
@@ -2843,9 +2871,9 @@ fp_eval_node(struct fp_eval *ev, uint32_t idx, const struct fp_coll *focus,
 		return EMBER_ETABLES;
 	ev->ev_depth++;
 	ev->ev_budget--;
-	memset(&ta, 0, sizeof(ta));
-	memset(&tb, 0, sizeof(tb));
-	memset(&one, 0, sizeof(one));
+	fp_coll_init(&ta);
+	fp_coll_init(&tb);
+	fp_coll_init(&one);
 	fp_node_get(&ev->ev_pr, idx, &n);
 	if (fp_opinfo[n.fn_op].uses & U_STR) {
 		s = ev->ev_pr.pr_str + n.fn_a;
@@ -2938,13 +2966,13 @@ fp_eval_node(struct fp_eval *ev, uint32_t idx, const struct fp_coll *focus,
 			if (n.fn_a != NONE) {
 				struct fp_coll r;
 
-				memset(&r, 0, sizeof(r));
+				fp_coll_init(&r);
 				one.co_v = &in->co_v[i];
 				one.co_n = 1;
 				rc = fp_eval_node(ev, n.fn_a, &one, &r);
 				keep = fp_truth(&r) == 1;
 				fp_coll_free(&r);
-				memset(&one, 0, sizeof(one));
+				fp_coll_init(&one);
 				if (rc != EMBER_OK)
 					break;
 			}
@@ -3106,8 +3134,8 @@ fp_eval_run(const struct tables *t, const struct tables_program *prog,
 	if (prog->len == 0)
 		return EMBER_OK;
 	memset(&ev, 0, sizeof(ev));
-	memset(&focus, 0, sizeof(focus));
-	memset(&out, 0, sizeof(out));
+	fp_coll_init(&focus);
+	fp_coll_init(&out);
 	if ((rc = fp_prog_open(t, prog, &ev.ev_pr)) != EMBER_OK)
 		return rc;
 	ev.ev_t = t;

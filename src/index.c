@@ -25,7 +25,12 @@
 struct index_ctx {
 	const struct tables	*ix_t;
 	struct buf		*ix_out;
-	struct buf		 ix_prefix;	/* Type NUL code NUL */
+	struct buf		 ix_prefix;	/* index_prefix(), made by the
+						   first key; empty till then */
+	const char		*ix_ptype;	/* of the parameter indexed */
+	size_t			 ix_ptype_len;
+	const char		*ix_code;
+	size_t			 ix_code_len;
 	struct buf		 ix_key;	/* scratch */
 	int			 ix_type;	/* enum tables_param_type */
 };
@@ -141,8 +146,13 @@ index_prefix(struct buf *b, const char *type, size_t tlen, const char *code,
 static void
 index_emit(struct index_ctx *ix)
 {
-	size_t n = ix->ix_prefix.len + ix->ix_key.len;
+	size_t n;
 
+	/* Most parameters give a resource no key: no prefix for those. */
+	if (ix->ix_prefix.len == 0)
+		index_prefix(&ix->ix_prefix, ix->ix_ptype, ix->ix_ptype_len,
+		    ix->ix_code, ix->ix_code_len);
+	n = ix->ix_prefix.len + ix->ix_key.len;
 	if (n > STORE_POSTING_MAX)
 		return;
 	buf_putc(ix->ix_out, (int)(n >> 8));
@@ -710,6 +720,7 @@ index_keys_as(struct index_ctx *ix, unsigned resource, const char *ptype,
     const cJSON *res)
 {
 	struct tables_param	 p;
+	size_t			 ptype_len = strlen(ptype);
 	unsigned		 first, count, i;
 	int			 rc;
 
@@ -721,8 +732,10 @@ index_keys_as(struct index_ctx *ix, unsigned resource, const char *ptype,
 		if (p.flags & TABLES_PARAM_NOPATH)
 			continue;
 		buf_reset(&ix->ix_prefix);
-		index_prefix(&ix->ix_prefix, ptype, strlen(ptype), p.code,
-		    p.code_len);
+		ix->ix_ptype = ptype;
+		ix->ix_ptype_len = ptype_len;
+		ix->ix_code = p.code;
+		ix->ix_code_len = p.code_len;
 		ix->ix_type = (int)p.type;
 		if (p.type == TABLES_PARAM_COMPOSITE)
 			rc = index_composite(ix, &p, res);
