@@ -25,7 +25,7 @@ buf_reserve(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return EMBER_OK;
-	cap = b->cap ? b->cap : 64;
+	cap = b->cap ? b->cap : 512;
 	while (cap < need) {
 		if (cap > SIZE_MAX / 2) {
 			cap = need;
@@ -46,7 +46,8 @@ fail:
 int
 buf_append(struct buf *b, const void *p, size_t len)
 {
-	if (buf_reserve(b, len))
+	/* len < cap - b->len: room for the bytes and the NUL, no overflow. */
+	if ((b->failed || len >= b->cap - b->len) && buf_reserve(b, len))
 		return EMBER_ENOMEM;
 	if (len)
 		memcpy(b->data + b->len, p, len);
@@ -64,9 +65,11 @@ buf_puts(struct buf *b, const char *s)
 int
 buf_putc(struct buf *b, int c)
 {
-	char ch = (char)c;
-
-	return buf_append(b, &ch, 1);
+	if ((b->failed || b->cap - b->len < 2) && buf_reserve(b, 1))
+		return EMBER_ENOMEM;
+	b->data[b->len++] = (char)c;
+	b->data[b->len] = '\0';
+	return EMBER_OK;
 }
 
 int
@@ -132,6 +135,33 @@ buf_utf8_decode(const unsigned char *p, size_t n, unsigned long *out)
 	return len;
 }
 
+size_t
+buf_ascii_span(const char *s, size_t len, const char *stops)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	w, hit, stop[4] = { 0, 0, 0, 0 };
+	size_t		i, k;
+
+	for (k = 0; k < 4 && stops[k] != '\0'; k++)
+		stop[k] = ones * (unsigned char)stops[k];
+	/*
+	 * A byte below 0x20 borrows in w - 0x20.., a byte equal to a stop is
+	 * zero after the xor and borrows in x - 0x01.., either sets a high
+	 * bit, and a byte from 0x80 up has its own.  A word of plain bytes
+	 * sets none (an unused stop is 0, which no plain byte equals).
+	 */
+	for (i = 0; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, 8);
+		hit = (w - ones * 0x20) | w;
+		for (k = 0; k < 4; k++)
+			hit |= (w ^ stop[k]) - ones;
+		if (hit & high)
+			break;
+	}
+	return i;
+}
+
 int
 buf_json_escape(struct buf *b, const char *s, size_t len)
 {
@@ -142,6 +172,16 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		char esc[6];
 
+		/* Printable ASCII but the two specials: most bytes. */
+		if (len - i >= 16 && (i += buf_ascii_span(s + i, len - i,
+		    "\"\\")) == len)
+			break;
+		c = (unsigned char)s[i];
+		while (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
+		    ++i < len)
+			c = (unsigned char)s[i];
+		if (i == len)
+			break;
 		if (c >= 0x80) {
 			size_t n = buf_utf8_decode((const unsigned char *)s + i,
 			    len - i, NULL);
@@ -156,8 +196,6 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 			buf_append(b, "\xef\xbf\xbd", 3);
 			continue;
 		}
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		buf_append(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {

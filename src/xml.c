@@ -1872,12 +1872,14 @@ static int
 xml_put_attr(struct xml_writer *w, const char *s, const char *key)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, run = 0, n;
+	size_t			 i = 0, run = 0, n, len = strlen(s);
 	unsigned long		 cp;
 	const char		*rep;
 
 	for (;;) {
 		/* Printable ASCII that needs no escape: most bytes. */
+		if (len - i >= 16)
+			i += buf_ascii_span(s + i, len - i, "<>&\"");
 		while (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '<' &&
 		    p[i] != '>' && p[i] != '&' && p[i] != '"')
 			i++;
@@ -2350,7 +2352,8 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
 			base++;
 		}
 		m.xm_names |= xml_name_bit(base, strlen(base));
-		if ((!(flags & XML_W_RESOURCE) && strcmp(c->string, "id") == 0) ||
+		if ((!(flags & XML_W_RESOURCE) &&
+		    strcmp(c->string, "id") == 0) ||
 		    strcmp(c->string, "url") == 0)
 			m.xm_attrs = 1;
 	}
