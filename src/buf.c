@@ -43,16 +43,34 @@ fail:
 	return EMBER_ENOMEM;
 }
 
-int
-buf_append(struct buf *b, const void *p, size_t len)
+/*
+ * The slow paths of buf_append() and buf_putc(): apart, so that the
+ * common case (the bytes fit) is a leaf function without a frame.
+ */
+static int __attribute__((noinline))
+buf_append_grow(struct buf *b, const void *p, size_t len)
 {
-	/* len < cap - b->len: room for the bytes and the NUL, no overflow. */
-	if ((b->failed || len >= b->cap - b->len) && buf_reserve(b, len))
+	if (buf_reserve(b, len))
 		return EMBER_ENOMEM;
 	if (len)
 		memcpy(b->data + b->len, p, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+	return EMBER_OK;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t len)
+{
+	char	*d = b->data;
+	size_t	 used = b->len;
+
+	/* len < cap - used: room for the bytes and the NUL, no overflow. */
+	if (b->failed || len >= b->cap - used)
+		return buf_append_grow(b, p, len);
+	memcpy(d + used, p, len);
+	d[used + len] = '\0';
+	b->len = used + len;
 	return EMBER_OK;
 }
 
@@ -65,10 +83,14 @@ buf_puts(struct buf *b, const char *s)
 int
 buf_putc(struct buf *b, int c)
 {
-	if ((b->failed || b->cap - b->len < 2) && buf_reserve(b, 1))
-		return EMBER_ENOMEM;
-	b->data[b->len++] = (char)c;
-	b->data[b->len] = '\0';
+	char	*d = b->data, ch = (char)c;
+	size_t	 used = b->len;
+
+	if (b->failed || b->cap - used < 2)
+		return buf_append_grow(b, &ch, 1);
+	d[used] = ch;
+	d[used + 1] = '\0';
+	b->len = used + 1;
 	return EMBER_OK;
 }
 
