@@ -54,13 +54,15 @@ int
 index_fold(struct buf *b, const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, start = b->len;
+	char			 out[INDEX_VALUE_MAX + 1];	/* + "ss" */
+	size_t			 i = 0, n = 0;
 	unsigned		 cp;
 
-	while (i < len && b->len - start < INDEX_VALUE_MAX) {
+	/* Folded into out, then appended at once. */
+	while (i < len && n < INDEX_VALUE_MAX) {
 		if (p[i] < 0x80) {
-			buf_putc(b, p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 :
-			    p[i]);
+			out[n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
+			    p[i] + 32 : p[i]);
 			i++;
 			continue;
 		}
@@ -70,16 +72,18 @@ index_fold(struct buf *b, const char *s, size_t len)
 			if (cp >= 0xc0 && cp <= 0x17f &&
 			    index_latin[cp - 0xc0] != '*' &&
 			    index_latin[cp - 0xc0] != '/') {
-				buf_putc(b, index_latin[cp - 0xc0]);
+				out[n++] = index_latin[cp - 0xc0];
 				if (cp == 0xdf)		/* sharp s: "ss" */
-					buf_putc(b, 's');
+					out[n++] = 's';
 				i += 2;
 				continue;
 			}
 		}
-		buf_putc(b, p[i]);
+		out[n++] = (char)p[i];
 		i++;
 	}
+	if (n > 0)
+		buf_append(b, out, n);
 	return buf_error(b);
 }
 
