@@ -25,7 +25,7 @@ buf_reserve(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return EMBER_OK;
-	cap = b->cap ? b->cap : 64;
+	cap = b->cap ? b->cap : 512;
 	while (cap < need) {
 		if (cap > SIZE_MAX / 2) {
 			cap = need;
@@ -43,8 +43,12 @@ fail:
 	return EMBER_ENOMEM;
 }
 
-int
-buf_append(struct buf *b, const void *p, size_t len)
+/*
+ * The slow paths of buf_append() and buf_putc(): apart, so that the
+ * common case (the bytes fit) is a leaf function without a frame.
+ */
+static int __attribute__((noinline))
+buf_append_grow(struct buf *b, const void *p, size_t len)
 {
 	if (buf_reserve(b, len))
 		return EMBER_ENOMEM;
@@ -52,6 +56,21 @@ buf_append(struct buf *b, const void *p, size_t len)
 		memcpy(b->data + b->len, p, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+	return EMBER_OK;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t len)
+{
+	char	*d = b->data;
+	size_t	 used = b->len;
+
+	/* len < cap - used: room for the bytes and the NUL, no overflow. */
+	if (b->failed || len >= b->cap - used)
+		return buf_append_grow(b, p, len);
+	memcpy(d + used, p, len);
+	d[used + len] = '\0';
+	b->len = used + len;
 	return EMBER_OK;
 }
 
@@ -64,9 +83,15 @@ buf_puts(struct buf *b, const char *s)
 int
 buf_putc(struct buf *b, int c)
 {
-	char ch = (char)c;
+	char	*d = b->data, ch = (char)c;
+	size_t	 used = b->len;
 
-	return buf_append(b, &ch, 1);
+	if (b->failed || b->cap - used < 2)
+		return buf_append_grow(b, &ch, 1);
+	d[used] = ch;
+	d[used + 1] = '\0';
+	b->len = used + 1;
+	return EMBER_OK;
 }
 
 int
@@ -132,6 +157,33 @@ buf_utf8_decode(const unsigned char *p, size_t n, unsigned long *out)
 	return len;
 }
 
+size_t
+buf_ascii_span(const char *s, size_t len, const char *stops)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	high = 0x8080808080808080ULL;
+	uint64_t	w, hit, stop[4] = { 0, 0, 0, 0 };
+	size_t		i, k;
+
+	for (k = 0; k < 4 && stops[k] != '\0'; k++)
+		stop[k] = ones * (unsigned char)stops[k];
+	/*
+	 * A byte below 0x20 borrows in w - 0x20.., a byte equal to a stop is
+	 * zero after the xor and borrows in x - 0x01.., either sets a high
+	 * bit, and a byte from 0x80 up has its own.  A word of plain bytes
+	 * sets none (an unused stop is 0, which no plain byte equals).
+	 */
+	for (i = 0; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, 8);
+		hit = (w - ones * 0x20) | w;
+		for (k = 0; k < 4; k++)
+			hit |= (w ^ stop[k]) - ones;
+		if (hit & high)
+			break;
+	}
+	return i;
+}
+
 int
 buf_json_escape(struct buf *b, const char *s, size_t len)
 {
@@ -142,6 +194,16 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		char esc[6];
 
+		/* Printable ASCII but the two specials: most bytes. */
+		if (len - i >= 16 && (i += buf_ascii_span(s + i, len - i,
+		    "\"\\")) == len)
+			break;
+		c = (unsigned char)s[i];
+		while (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
+		    ++i < len)
+			c = (unsigned char)s[i];
+		if (i == len)
+			break;
 		if (c >= 0x80) {
 			size_t n = buf_utf8_decode((const unsigned char *)s + i,
 			    len - i, NULL);
@@ -156,8 +218,6 @@ buf_json_escape(struct buf *b, const char *s, size_t len)
 			buf_append(b, "\xef\xbf\xbd", 3);
 			continue;
 		}
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
 		buf_append(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {

@@ -56,6 +56,15 @@ int buf_json_escape(struct buf *b, const char *s, size_t len);
 int buf_xml_escape(struct buf *b, const char *s, size_t len);
 
 /*
+ * The length, a multiple of eight, of the longest prefix of s[0..len)
+ * in whole eight-byte words of printable ASCII (0x20 to 0x7f) other than
+ * the bytes of stops (a string of at most four): for scanners and
+ * writers to pass over long plain runs a word at a time; they look at
+ * what follows byte by byte.  Never fails.
+ */
+size_t buf_ascii_span(const char *s, size_t len, const char *stops);
+
+/*
  * The length (1 to 4) of the well-formed UTF-8 sequence at p (at most n
  * bytes), storing its code point in *cp when cp is not NULL; 0 for an
  * ill-formed sequence (overlong forms, surrogates, past U+10FFFF, cut).

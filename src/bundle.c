@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,7 @@ struct bundle {
 	struct bundle_entry	**b_by_url;	/* entries with a fullUrl and
 						   an identity, by fullUrl */
 	size_t			 b_nurl;
+	uint64_t		 b_url_lens;	/* bundle_url_bit() of theirs */
 	struct bundle_cached	 b_cache[BUNDLE_CACHE];
 	size_t			 b_ncache;
 	/* The failure, for an OperationOutcome. */
@@ -88,6 +90,61 @@ bundle_fail(struct bundle *b, int status, const char *code,
 	return EMBER_EINVAL;
 }
 
+/*
+ * A set of entries keyed by fullUrl (open addressing): which entry came
+ * first with a fullUrl, without comparing every pair of entries.
+ */
+struct bundle_urlset {
+	size_t	*bs_slot;	/* entry index + 1; 0 when free */
+	size_t	 bs_mask;
+};
+
+static int
+bundle_urlset_init(struct bundle_urlset *set, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n * 2 && cap < SIZE_MAX / 4)
+		cap *= 2;
+	if ((set->bs_slot = calloc(cap, sizeof(*set->bs_slot))) == NULL)
+		return EMBER_ENOMEM;
+	set->bs_mask = cap - 1;
+	return EMBER_OK;
+}
+
+/*
+ * The first entry put in set with the fullUrl of entry i, or, when
+ * there is none, SIZE_MAX after putting entry i in.
+ */
+static size_t
+bundle_urlset_put(struct bundle_urlset *set, const struct bundle_entry *e,
+    size_t i)
+{
+	const unsigned char	*p = (const unsigned char *)e[i].be_full_url;
+	uint32_t		 h = 2166136261u;	/* FNV-1a */
+	size_t			 at;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	for (at = h & set->bs_mask; set->bs_slot[at] != 0;
+	    at = (at + 1) & set->bs_mask)
+		if (strcmp(e[set->bs_slot[at] - 1].be_full_url,
+		    e[i].be_full_url) == 0)
+			return set->bs_slot[at] - 1;
+	set->bs_slot[at] = i + 1;
+	return SIZE_MAX;
+}
+
+/*
+ * A bit for a string of length len: a string whose bit is not among the
+ * fullUrls' cannot be one, and is not looked up.
+ */
+static uint64_t
+bundle_url_bit(size_t len)
+{
+	return (uint64_t)1 << (len & 63);
+}
+
 /* The type part of a request url ("Patient", "Patient/1", "Patient?x"). */
 static size_t
 bundle_url_type(const char *url, const char *base, const char **type)
@@ -108,10 +165,11 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 {
 	const cJSON		*entries, *e, *rq;
 	struct bundle_entry	*be;
+	struct bundle_urlset	 urls = { NULL, 0 };
 	size_t			 i = 0, j;
-	int			 n;
+	int			 n, rc = EMBER_OK;
 
-	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	entries = json_get(bundle, "entry");
 	if (entries != NULL && !cJSON_IsArray(entries))
 		return bundle_fail(b, 400, "structure", "Bundle.entry must be "
 		    "an array");
@@ -125,9 +183,11 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 	if ((b->b_entries = calloc((size_t)n, sizeof(*b->b_entries))) == NULL)
 		return EMBER_ENOMEM;
 	b->b_n = (size_t)n;
+	if (b->b_transaction && bundle_urlset_init(&urls, (size_t)n))
+		return EMBER_ENOMEM;
 	cJSON_ArrayForEach(e, entries) {
 		be = &b->b_entries[i];
-		rq = cJSON_GetObjectItemCaseSensitive(e, "request");
+		rq = json_get(e, "request");
 		be->be_method = json_string(rq, "method");
 		be->be_url = json_string(rq, "url");
 		be->be_if_match = json_string(rq, "ifMatch");
@@ -136,11 +196,12 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 		be->be_if_modified_since = json_string(rq, "ifModifiedSince");
 		be->be_full_url = json_string(e, "fullUrl");
 		be->be_entry = (cJSON *)(uintptr_t)e;
-		be->be_resource = cJSON_GetObjectItemCaseSensitive(e,
-		    "resource");
-		if (be->be_method == NULL || be->be_url == NULL)
-			return bundle_fail(b, 400, "required", "entry %zu: "
+		be->be_resource = json_get(e, "resource");
+		if (be->be_method == NULL || be->be_url == NULL) {
+			rc = bundle_fail(b, 400, "required", "entry %zu: "
 			    "request.method and request.url are required", i);
+			goto done;
+		}
 		if (strcmp(be->be_method, "DELETE") == 0)
 			be->be_order = ORDER_DELETE;
 		else if (strcmp(be->be_method, "POST") == 0)
@@ -151,30 +212,38 @@ bundle_read_entries(struct bundle *b, cJSON *bundle)
 		else if (strcmp(be->be_method, "GET") == 0 ||
 		    strcmp(be->be_method, "HEAD") == 0)
 			be->be_order = ORDER_GET;
-		else
-			return bundle_fail(b, 400, "value", "entry %zu: "
+		else {
+			rc = bundle_fail(b, 400, "value", "entry %zu: "
 			    "method \"%s\" is not a Bundle method", i,
 			    be->be_method);
+			goto done;
+		}
 		if ((be->be_order == ORDER_POST || be->be_order == ORDER_PUT) &&
-		    !cJSON_IsObject(be->be_resource))
-			return bundle_fail(b, 400, "required", "entry %zu: %s "
+		    !cJSON_IsObject(be->be_resource)) {
+			rc = bundle_fail(b, 400, "required", "entry %zu: %s "
 			    "needs a resource", i, be->be_method);
-		if (be->be_order == ORDER_POST && be->be_url[0] == '\0')
-			return bundle_fail(b, 400, "value", "entry %zu: empty "
+			goto done;
+		}
+		if (be->be_order == ORDER_POST && be->be_url[0] == '\0') {
+			rc = bundle_fail(b, 400, "value", "entry %zu: empty "
 			    "request.url", i);
-		/* fullUrls identify entries: no two alike. */
-		for (j = 0; b->b_transaction && be->be_full_url && j < i; j++)
-			if (b->b_entries[j].be_full_url != NULL &&
-			    strcmp(b->b_entries[j].be_full_url,
-			    be->be_full_url) == 0 &&
-			    be->be_order != ORDER_GET &&
-			    b->b_entries[j].be_order != ORDER_GET)
-				return bundle_fail(b, 400, "duplicate", "entries "
-				    "%zu and %zu have the same fullUrl %s", j,
-				    i, be->be_full_url);
+			goto done;
+		}
+		/* fullUrls identify entries: no two alike (but GETs). */
+		if (b->b_transaction && be->be_full_url != NULL &&
+		    be->be_order != ORDER_GET &&
+		    (j = bundle_urlset_put(&urls, b->b_entries, i)) !=
+		    SIZE_MAX) {
+			rc = bundle_fail(b, 400, "duplicate", "entries %zu and "
+			    "%zu have the same fullUrl %s", j, i,
+			    be->be_full_url);
+			goto done;
+		}
 		i++;
 	}
-	return EMBER_OK;
+done:
+	free(urls.bs_slot);
+	return rc;
 }
 
 /* Match criteria for type in the Bundle's transaction. */
@@ -328,8 +397,11 @@ bundle_index(struct bundle *b)
 		return EMBER_ENOMEM;
 	for (i = 0; i < b->b_n; i++)
 		if (b->b_entries[i].be_full_url != NULL &&
-		    b->b_entries[i].be_key[0] != '\0')
+		    b->b_entries[i].be_key[0] != '\0') {
 			b->b_by_url[b->b_nurl++] = &b->b_entries[i];
+			b->b_url_lens |= bundle_url_bit(strlen(
+			    b->b_entries[i].be_full_url));
+		}
 	qsort(b->b_by_url, b->b_nurl, sizeof(*b->b_by_url), bundle_url_cmp);
 	return EMBER_OK;
 }
@@ -340,7 +412,7 @@ bundle_lookup(const struct bundle *b, const char *ref)
 {
 	struct bundle_entry	 key, *kp = &key, **found;
 
-	if (b->b_nurl == 0)
+	if (b->b_nurl == 0 || !(b->b_url_lens & bundle_url_bit(strlen(ref))))
 		return NULL;
 	key.be_full_url = ref;
 	found = bsearch(&kp, b->b_by_url, b->b_nurl, sizeof(*b->b_by_url),
@@ -534,7 +606,7 @@ bundle_run_entry(struct bundle *b, size_t i)
 	if (be->be_status >= 400 && b->b_transaction) {
 		cJSON *oo = cJSON_ParseWithLength(p, len);
 		const cJSON *issue = cJSON_GetArrayItem(
-		    cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0);
+		    json_get(oo, "issue"), 0);
 		const char *code = json_string(issue, "code");
 		const char *diag = json_string(issue, "diagnostics");
 
@@ -699,7 +771,7 @@ bundle_resolve_collection(struct server_version *sv, cJSON *bundle,
 	b.b_sv = sv;
 	b.b_base = "";
 	b.b_transaction = 1;	/* references name entries: resolve them */
-	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	entries = json_get(bundle, "entry");
 	if (cJSON_GetArraySize(entries) == 0)
 		return EMBER_OK;
 	if ((b.b_entries = calloc((size_t)cJSON_GetArraySize(entries),
@@ -707,7 +779,7 @@ bundle_resolve_collection(struct server_version *sv, cJSON *bundle,
 		return EMBER_ENOMEM;
 	cJSON_ArrayForEach(e, entries) {
 		be = &b.b_entries[i];
-		res = cJSON_GetObjectItemCaseSensitive(e, "resource");
+		res = json_get(e, "resource");
 		rt = json_string(res, "resourceType");
 		id = json_string(res, "id");
 		if (rt == NULL) {

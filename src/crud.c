@@ -84,15 +84,14 @@ crud_check_resource(const struct tables *tb, const cJSON *resource,
 	/*
 	 * Against the type model: every key an element, arrays where the
 	 * element repeats, primitives of their JSON kind, a well-formed
-	 * narrative.  Writing the XML form checks exactly that (and so every
-	 * stored resource can be served as XML).
+	 * narrative.  The XML writer checks exactly that (and so every
+	 * stored resource can be served as XML); without an output buffer
+	 * it only checks.
 	 */
 	if (tb != NULL) {
-		struct buf	scratch = BUF_INIT;
-		int		rc = xml_from_json_err(tb, resource, 0, &scratch,
-				    err, errsz);
+		int	rc = xml_from_json_err(tb, resource, 0, NULL, err,
+			    errsz);
 
-		buf_free(&scratch);
 		if (rc == EMBER_ENOMEM)
 			return rc;
 		if (rc)

@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "fhirpath.h"
+#include "json.h"
 #include "tables.h"
 
 #define NONE			TABLES_NONE
@@ -2354,10 +2355,18 @@ struct fp_item {
 	double		 it_num;	/* I_NUM */
 };
 
+/*
+ * A collection.  Most hold an item or two: the first FP_COLL_INLINE live
+ * in the collection itself, so that evaluating a path does not allocate
+ * for every step.  co_cap is 0 while co_v is NULL or borrowed.
+ */
+#define FP_COLL_INLINE	4
+
 struct fp_coll {
-	struct fp_item	*co_v;
+	struct fp_item	*co_v;		/* co_inline, the heap or borrowed */
 	size_t		 co_n;
 	size_t		 co_cap;
+	struct fp_item	 co_inline[FP_COLL_INLINE];
 };
 
 struct fp_eval {
@@ -2403,8 +2412,7 @@ fp_item_type(struct fp_eval *ev, const struct fp_item *it)
 	if (it->it_type != FP_ROOT_TYPE)
 		return it->it_type;
 	if (ev->ev_root_type == FP_UNSET) {
-		rt = cJSON_GetObjectItemCaseSensitive(ev->ev_root,
-		    "resourceType");
+		rt = json_get(ev->ev_root, "resourceType");
 		if (cJSON_IsString(rt) && rt->valuestring != NULL &&
 		    tables_type_lookup(ev->ev_t, rt->valuestring,
 		    strlen(rt->valuestring), &type) == EMBER_OK)
@@ -2416,10 +2424,19 @@ fp_item_type(struct fp_eval *ev, const struct fp_item *it)
 }
 
 static void
+fp_coll_init(struct fp_coll *c)
+{
+	c->co_v = NULL;
+	c->co_n = 0;
+	c->co_cap = 0;
+}
+
+static void
 fp_coll_free(struct fp_coll *c)
 {
-	free(c->co_v);
-	memset(c, 0, sizeof(*c));
+	if (c->co_cap > 0 && c->co_v != c->co_inline)
+		free(c->co_v);
+	fp_coll_init(c);
 }
 
 static int
@@ -2430,7 +2447,18 @@ fp_coll_add(struct fp_eval *ev, struct fp_coll *c, const struct fp_item *it)
 	if (ev->ev_budget == 0)
 		return EMBER_ETABLES;
 	ev->ev_budget--;
-	if ((rc = fp_grow(&c->co_v, c->co_n, &c->co_cap,
+	if (c->co_cap == 0) {
+		c->co_v = c->co_inline;
+		c->co_cap = FP_COLL_INLINE;
+	} else if (c->co_n == c->co_cap && c->co_v == c->co_inline) {
+		struct fp_item *v = malloc(sizeof(*v) * FP_COLL_INLINE * 2);
+
+		if (v == NULL)
+			return EMBER_ENOMEM;
+		memcpy(v, c->co_inline, sizeof(c->co_inline));
+		c->co_v = v;
+		c->co_cap = FP_COLL_INLINE * 2;
+	} else if ((rc = fp_grow(&c->co_v, c->co_n, &c->co_cap,
 	    sizeof(*c->co_v))) != EMBER_OK)
 		return rc;
 	c->co_v[c->co_n++] = *it;
@@ -2485,8 +2513,7 @@ fp_add_value(struct fp_eval *ev, struct fp_coll *c, const cJSON *j,
 		return EMBER_OK;
 	}
 	if (resource && cJSON_IsObject(j)) {
-		const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j,
-		    "resourceType");
+		const cJSON *rt = json_get(j, "resourceType");
 		unsigned rtype;
 
 		if (cJSON_IsString(rt) && rt->valuestring != NULL &&
@@ -2596,7 +2623,7 @@ fp_eval_member_dyn(struct fp_eval *ev, const struct fp_item *it,
 	} else if (rc != EMBER_OK)
 		return EMBER_ETABLES;
 	return fp_add_value(ev, out,
-	    cJSON_GetObjectItemCaseSensitive(it->it_json, name), type, elem,
+	    json_get(it->it_json, name), type, elem,
 	    fp_is_abstract_resource(ev->ev_t, type));
 }
 
@@ -2745,8 +2772,7 @@ fp_reference_type(struct fp_eval *ev, const struct fp_item *it)
 	else if (cJSON_IsString(j))
 		s = j->valuestring;
 	else if (cJSON_IsObject(j) &&
-	    cJSON_IsString(ref = cJSON_GetObjectItemCaseSensitive(j,
-	    "reference")))
+	    cJSON_IsString(ref = json_get(j, "reference")))
 		s = ref->valuestring;
 	else
 		return NONE;
@@ -2754,16 +2780,13 @@ fp_reference_type(struct fp_eval *ev, const struct fp_item *it)
 		return NONE;
 	if (s[0] == '#') {
 		/* A contained resource of the root resource. */
-		const cJSON *con = cJSON_GetObjectItemCaseSensitive(ev->ev_root,
-		    "contained"), *k;
+		const cJSON *con = json_get(ev->ev_root, "contained"), *k;
 
 		if (!cJSON_IsArray(con))
 			return NONE;
 		for (k = con->child; k != NULL; k = k->next) {
-			const cJSON *id = cJSON_GetObjectItemCaseSensitive(k,
-			    "id");
-			const cJSON *rt = cJSON_GetObjectItemCaseSensitive(k,
-			    "resourceType");
+			const cJSON *id = json_get(k, "id");
+			const cJSON *rt = json_get(k, "resourceType");
 
 			if (cJSON_IsString(id) && id->valuestring != NULL &&
 			    strcmp(id->valuestring, s + 1) == 0 &&
@@ -2809,12 +2832,12 @@ fp_has_extension(const struct fp_item *it, const char *url, size_t len,
 
 	if (it->it_kind != I_NODE || !cJSON_IsObject(it->it_json))
 		return 0;
-	arr = cJSON_GetObjectItemCaseSensitive(it->it_json, "extension");
+	arr = json_get(it->it_json, "extension");
 	if (!cJSON_IsArray(arr))
 		return 0;
 	for (k = *from != NULL ? (*from)->next : arr->child; k != NULL;
 	    k = k->next) {
-		u = cJSON_GetObjectItemCaseSensitive(k, "url");
+		u = json_get(k, "url");
 		if (cJSON_IsObject(k) && cJSON_IsString(u) &&
 		    u->valuestring != NULL && strlen(u->valuestring) == len &&
 		    memcmp(u->valuestring, url, len) == 0) {
@@ -2848,9 +2871,9 @@ fp_eval_node(struct fp_eval *ev, uint32_t idx, const struct fp_coll *focus,
 		return EMBER_ETABLES;
 	ev->ev_depth++;
 	ev->ev_budget--;
-	memset(&ta, 0, sizeof(ta));
-	memset(&tb, 0, sizeof(tb));
-	memset(&one, 0, sizeof(one));
+	fp_coll_init(&ta);
+	fp_coll_init(&tb);
+	fp_coll_init(&one);
 	fp_node_get(&ev->ev_pr, idx, &n);
 	if (fp_opinfo[n.fn_op].uses & U_STR) {
 		s = ev->ev_pr.pr_str + n.fn_a;
@@ -2877,7 +2900,7 @@ fp_eval_node(struct fp_eval *ev, uint32_t idx, const struct fp_coll *focus,
 			if (it->it_kind != I_NODE || !cJSON_IsObject(it->it_json))
 				continue;
 			rc = fp_add_value(ev, out,
-			    cJSON_GetObjectItemCaseSensitive(it->it_json, s),
+			    json_get(it->it_json, s),
 			    n.fn_c, n.fn_d, n.fn_flags & FP_F_RESOURCE);
 		}
 		break;
@@ -2943,13 +2966,13 @@ fp_eval_node(struct fp_eval *ev, uint32_t idx, const struct fp_coll *focus,
 			if (n.fn_a != NONE) {
 				struct fp_coll r;
 
-				memset(&r, 0, sizeof(r));
+				fp_coll_init(&r);
 				one.co_v = &in->co_v[i];
 				one.co_n = 1;
 				rc = fp_eval_node(ev, n.fn_a, &one, &r);
 				keep = fp_truth(&r) == 1;
 				fp_coll_free(&r);
-				memset(&one, 0, sizeof(one));
+				fp_coll_init(&one);
 				if (rc != EMBER_OK)
 					break;
 			}
@@ -3111,8 +3134,8 @@ fp_eval_run(const struct tables *t, const struct tables_program *prog,
 	if (prog->len == 0)
 		return EMBER_OK;
 	memset(&ev, 0, sizeof(ev));
-	memset(&focus, 0, sizeof(focus));
-	memset(&out, 0, sizeof(out));
+	fp_coll_init(&focus);
+	fp_coll_init(&out);
 	if ((rc = fp_prog_open(t, prog, &ev.ev_pr)) != EMBER_OK)
 		return rc;
 	ev.ev_t = t;

@@ -25,7 +25,12 @@
 struct index_ctx {
 	const struct tables	*ix_t;
 	struct buf		*ix_out;
-	struct buf		 ix_prefix;	/* Type NUL code NUL */
+	struct buf		 ix_prefix;	/* index_prefix(), made by the
+						   first key; empty till then */
+	const char		*ix_ptype;	/* of the parameter indexed */
+	size_t			 ix_ptype_len;
+	const char		*ix_code;
+	size_t			 ix_code_len;
 	struct buf		 ix_key;	/* scratch */
 	int			 ix_type;	/* enum tables_param_type */
 };
@@ -49,13 +54,15 @@ int
 index_fold(struct buf *b, const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, start = b->len;
+	char			 out[INDEX_VALUE_MAX + 1];	/* + "ss" */
+	size_t			 i = 0, n = 0;
 	unsigned		 cp;
 
-	while (i < len && b->len - start < INDEX_VALUE_MAX) {
+	/* Folded into out, then appended at once. */
+	while (i < len && n < INDEX_VALUE_MAX) {
 		if (p[i] < 0x80) {
-			buf_putc(b, p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 :
-			    p[i]);
+			out[n++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
+			    p[i] + 32 : p[i]);
 			i++;
 			continue;
 		}
@@ -65,16 +72,18 @@ index_fold(struct buf *b, const char *s, size_t len)
 			if (cp >= 0xc0 && cp <= 0x17f &&
 			    index_latin[cp - 0xc0] != '*' &&
 			    index_latin[cp - 0xc0] != '/') {
-				buf_putc(b, index_latin[cp - 0xc0]);
+				out[n++] = index_latin[cp - 0xc0];
 				if (cp == 0xdf)		/* sharp s: "ss" */
-					buf_putc(b, 's');
+					out[n++] = 's';
 				i += 2;
 				continue;
 			}
 		}
-		buf_putc(b, p[i]);
+		out[n++] = (char)p[i];
 		i++;
 	}
+	if (n > 0)
+		buf_append(b, out, n);
 	return buf_error(b);
 }
 
@@ -141,8 +150,13 @@ index_prefix(struct buf *b, const char *type, size_t tlen, const char *code,
 static void
 index_emit(struct index_ctx *ix)
 {
-	size_t n = ix->ix_prefix.len + ix->ix_key.len;
+	size_t n;
 
+	/* Most parameters give a resource no key: no prefix for those. */
+	if (ix->ix_prefix.len == 0)
+		index_prefix(&ix->ix_prefix, ix->ix_ptype, ix->ix_ptype_len,
+		    ix->ix_code, ix->ix_code_len);
+	n = ix->ix_prefix.len + ix->ix_key.len;
 	if (n > STORE_POSTING_MAX)
 		return;
 	buf_putc(ix->ix_out, (int)(n >> 8));
@@ -199,8 +213,8 @@ index_of_type(struct index_ctx *ix, const cJSON *ident)
 
 	if (value == NULL || *value == '\0')
 		return;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(ident, "type"), "coding")) {
+	cJSON_ArrayForEach(c, json_get(
+	    json_get(ident, "type"), "coding")) {
 		if ((code = json_string(c, "code")) == NULL || *code == '\0')
 			continue;
 		buf_reset(&ix->ix_key);
@@ -353,8 +367,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				index_string(ix, json_string(j, parts[k]));
 			for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
 				cJSON_ArrayForEach(c,
-				    cJSON_GetObjectItemCaseSensitive(j,
-				    lists[k]))
+				    json_get(j, lists[k]))
 					if (cJSON_IsString(c))
 						index_string(ix, c->valuestring);
 		}
@@ -371,7 +384,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				index_token(ix, json_string(j, "system"),
 				    json_string(j, "value"));
 				index_text(ix, json_string(
-				    cJSON_GetObjectItemCaseSensitive(j, "type"),
+				    json_get(j, "type"),
 				    "text"));
 				index_of_type(ix, j);
 			} else if (strcmp(tn, "ContactPoint") == 0) {
@@ -383,7 +396,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 				/* CodeableConcept (and anything with
 				 * coding/text, e.g. CodeableReference.concept). */
 				cJSON_ArrayForEach(c,
-				    cJSON_GetObjectItemCaseSensitive(j, "coding"))
+				    json_get(j, "coding"))
 					index_coding(ix, c);
 				index_text(ix, json_string(j, "text"));
 				if (json_string(j, "code") != NULL)
@@ -399,7 +412,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 		if (!cJSON_IsObject(j))
 			break;
 		index_reference(ix, json_string(j, "reference"));
-		id = cJSON_GetObjectItemCaseSensitive(j, "identifier");
+		id = json_get(j, "identifier");
 		if (cJSON_IsObject(id) && json_string(id, "value")) {
 			buf_reset(&ix->ix_key);
 			buf_putc(&ix->ix_key, 'i');
@@ -433,7 +446,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 			}
 			/* Timing: each event. */
 			cJSON_ArrayForEach(c,
-			    cJSON_GetObjectItemCaseSensitive(j, "event"))
+			    json_get(j, "event"))
 				if (cJSON_IsString(c))
 					index_date(ix, c->valuestring);
 		}
@@ -443,7 +456,7 @@ index_visit(const struct fhirpath_value *v, void *arg)
 		break;
 	case TABLES_PARAM_QUANTITY:
 		if (cJSON_IsObject(j)) {
-			c = cJSON_GetObjectItemCaseSensitive(j, "value");
+			c = json_get(j, "value");
 			index_number(ix, 'Q', c, NULL, NULL);
 			index_number(ix, 'q', c, json_string(j, "system"),
 			    json_string(j, "code"));
@@ -460,8 +473,8 @@ index_visit(const struct fhirpath_value *v, void *arg)
 		if (cJSON_IsObject(j)) {
 			const cJSON *la, *lo;
 
-			la = cJSON_GetObjectItemCaseSensitive(j, "latitude");
-			lo = cJSON_GetObjectItemCaseSensitive(j, "longitude");
+			la = json_get(j, "latitude");
+			lo = json_get(j, "longitude");
 			if (!cJSON_IsNumber(la) || !cJSON_IsNumber(lo) ||
 			    !isfinite(la->valuedouble) ||
 			    !isfinite(lo->valuedouble))
@@ -533,15 +546,14 @@ index_comp_visit(const struct fhirpath_value *fv, void *arg)
 				    json_string(j, "code") ? json_string(j,
 				    "code") : json_string(j, "value"));
 			cJSON_ArrayForEach(c,
-			    cJSON_GetObjectItemCaseSensitive(j, "coding"))
+			    json_get(j, "coding"))
 				index_comp_token(ic, json_string(c, "system"),
 				    json_string(c, "code"));
 		}
 		break;
 	case TABLES_PARAM_QUANTITY:
 	case TABLES_PARAM_NUMBER:
-		c = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j,
-		    "value") : j;
+		c = cJSON_IsObject(j) ? json_get(j, "value") : j;
 		if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble))
 			break;
 		index_put_double(&v, c->valuedouble);
@@ -571,7 +583,7 @@ index_comp_visit(const struct fhirpath_value *fv, void *arg)
 	case TABLES_PARAM_REFERENCE:
 	case TABLES_PARAM_URI:
 		if (cJSON_IsObject(j))
-			j = cJSON_GetObjectItemCaseSensitive(j, "reference");
+			j = json_get(j, "reference");
 		if (cJSON_IsString(j)) {
 			index_put_raw(&v, j->valuestring);
 			index_comp_add(ic, &v);
@@ -712,6 +724,7 @@ index_keys_as(struct index_ctx *ix, unsigned resource, const char *ptype,
     const cJSON *res)
 {
 	struct tables_param	 p;
+	size_t			 ptype_len = strlen(ptype);
 	unsigned		 first, count, i;
 	int			 rc;
 
@@ -723,8 +736,10 @@ index_keys_as(struct index_ctx *ix, unsigned resource, const char *ptype,
 		if (p.flags & TABLES_PARAM_NOPATH)
 			continue;
 		buf_reset(&ix->ix_prefix);
-		index_prefix(&ix->ix_prefix, ptype, strlen(ptype), p.code,
-		    p.code_len);
+		ix->ix_ptype = ptype;
+		ix->ix_ptype_len = ptype_len;
+		ix->ix_code = p.code;
+		ix->ix_code_len = p.code_len;
 		ix->ix_type = (int)p.type;
 		if (p.type == TABLES_PARAM_COMPOSITE)
 			rc = index_composite(ix, &p, res);
@@ -756,8 +771,7 @@ index_keys(const struct tables *t, unsigned resource, const cJSON *res,
 	if ((rc = index_keys_as(&ix, resource, type, res)))
 		goto done;
 	/* Contained resources, under "#Type" (index_contained_type()). */
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res,
-	    "contained")) {
+	cJSON_ArrayForEach(c, json_get(res, "contained")) {
 		if ((ct = json_string(c, "resourceType")) == NULL ||
 		    tables_resource_lookup(t, ct, strlen(ct), &ri) ||
 		    index_contained_type(ptype, sizeof(ptype), ct, strlen(ct)))

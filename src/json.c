@@ -43,7 +43,7 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
     struct json_scan *sc, char *err, size_t errsz)
 {
 	const unsigned char	*p = (const unsigned char *)text;
-	size_t			 i = 0, n, start, k;
+	size_t			 i = 0, n, start, k, run;
 	unsigned		 depth = 0;
 	struct json_span	*grown;
 
@@ -63,8 +63,27 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 				depth--;
 			i++;
 			break;
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			/* Pretty-printed JSON: mostly indentation. */
+			while (++i < len && (p[i] == ' ' || p[i] == '\t' ||
+			    p[i] == '\n' || p[i] == '\r'))
+				;
+			break;
 		case '"':
-			for (i++; i < len && p[i] != '"'; ) {
+			for (i++, run = 0; i < len && p[i] != '"'; ) {
+				/* Printable ASCII but the two specials; past
+				 * eight of them, a long run: a word at a time. */
+				if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '\\') {
+					i++;
+					if (++run == 8 && len - i >= 16)
+						i += buf_ascii_span(text + i,
+						    len - i, "\"\\");
+					continue;
+				}
+				run = 0;
 				if (p[i] == '\\') {
 					if (i + 1 >= len)
 						break;
@@ -92,10 +111,6 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 					    "control character in string", i);
 					return EMBER_EINVAL;
 				}
-				if (p[i] < 0x80) {	/* most bytes */
-					i++;
-					continue;
-				}
 				if ((n = buf_utf8_decode(p + i, len - i, NULL)) == 0) {
 					json_err(err, errsz, "invalid UTF-8", i);
 					return EMBER_EINVAL;
@@ -107,8 +122,9 @@ json_scan_text(const char *text, size_t len, unsigned max_depth,
 		case '-': case '0': case '1': case '2': case '3': case '4':
 		case '5': case '6': case '7': case '8': case '9':
 			start = i;
-			while (i < len && p[i] != '\0' &&
-			    strchr("0123456789+-.eE", p[i]) != NULL)
+			while (i < len && ((p[i] >= '0' && p[i] <= '9') ||
+			    p[i] == '+' || p[i] == '-' || p[i] == '.' ||
+			    p[i] == 'e' || p[i] == 'E'))
 				i++;
 			if (i - start > JSON_NUMBER_MAX) {
 				json_err(err, errsz, "number too long", start);
@@ -342,10 +358,24 @@ json_write(struct buf *b, const cJSON *item, int pretty)
 	return buf_error(b);
 }
 
+cJSON *
+json_get(const cJSON *object, const char *key)
+{
+	cJSON	*c;
+
+	if (object == NULL || key == NULL)
+		return NULL;
+	/* As cJSON: the walk ends at a member without a name. */
+	for (c = object->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
+}
+
 const char *
 json_string(const cJSON *object, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(object, key);
+	const cJSON *v = json_get(object, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }

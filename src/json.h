@@ -39,6 +39,15 @@ int json_parse(const char *text, size_t len, unsigned max_depth,
 int json_write(struct buf *b, const cJSON *item, int pretty);
 
 /*
+ * Return member key of object, or NULL when object or key is NULL or
+ * there is no such member: exactly what cJSON_GetObjectItemCaseSensitive()
+ * returns (the first member of that name; NULL at once for an array),
+ * found with less work, since the FHIR code looks members up by the
+ * million.  Borrowed from the tree.
+ */
+cJSON *json_get(const cJSON *object, const char *key);
+
+/*
  * Return the string value of object member key, or NULL when the member
  * is missing or not a string.  Borrowed from the tree.
  */

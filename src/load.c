@@ -169,7 +169,7 @@ load_bundle(struct load *ld, cJSON *doc, const char *where)
 	oo = cJSON_ParseWithLength(out.data, out.len);
 	if (status != 200) {
 		diag = json_string(cJSON_GetArrayItem(
-		    cJSON_GetObjectItemCaseSensitive(oo, "issue"), 0),
+		    json_get(oo, "issue"), 0),
 		    "diagnostics");
 		snprintf(ld->ld_err, ld->ld_errsz, "%s: HTTP %d: %s", where,
 		    status, diag ? diag : "");
@@ -177,9 +177,8 @@ load_bundle(struct load *ld, cJSON *doc, const char *where)
 		goto done;
 	}
 	/* Count what was written; a batch entry that failed is reported. */
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(oo, "entry")) {
-		const char *st = json_string(cJSON_GetObjectItemCaseSensitive(e,
-		    "response"), "status");
+	cJSON_ArrayForEach(e, json_get(oo, "entry")) {
+		const char *st = json_string(json_get(e, "response"), "status");
 
 		if (st != NULL && (st[0] == '4' || st[0] == '5')) {
 			snprintf(ld->ld_err, ld->ld_errsz, "%s: entry %d: HTTP "
@@ -223,9 +222,8 @@ load_document(struct load *ld, cJSON *doc, const char *where)
 		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", where, at);
 		return rc;
 	}
-	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(doc,
-	    "entry")) {
-		res = cJSON_GetObjectItemCaseSensitive(entry, "resource");
+	cJSON_ArrayForEach(entry, json_get(doc, "entry")) {
+		res = json_get(entry, "resource");
 		snprintf(at, sizeof(at), "%s: entry %d", where, i++);
 		if (!cJSON_IsObject(res)) {
 			snprintf(ld->ld_err, ld->ld_errsz, "%s: no resource",

@@ -86,9 +86,10 @@ tables_rec(const struct tables *t, enum tables_section sec, uint32_t idx)
 
 /*
  * Decode the string pair at p (u32 offset, u32 length) and check it
- * against the pool: in bounds and NUL-terminated.
+ * against the pool: in bounds and NUL-terminated.  Inline: the element
+ * and parameter getters call it millions of times while loading.
  */
-static int
+static inline int
 tables_str(const struct tables *t, const unsigned char *p, const char **s,
     size_t *len)
 {

@@ -41,6 +41,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "json.h"
 #include "tables.h"
 #include "xml.h"
 
@@ -684,7 +685,7 @@ xml_place_child(struct xml_reader *r, struct xml_frame *f, unsigned ce,
 	}
 	xml_end_run(f);
 	f->xf_last = ce;
-	if (cJSON_GetObjectItemCaseSensitive(f->xf_obj, key) != NULL) {
+	if (json_get(f->xf_obj, key) != NULL) {
 		xml_reader_fail(r, EMBER_EINVAL, "element '%s' repeated in %s",
 		    key, xml_context_name(r, f));
 		return -1;
@@ -1802,7 +1803,7 @@ xml_xhtml_check(const char *div, size_t len, char *err, size_t errsz)
 
 struct xml_writer {
 	const struct tables	*xw_t;
-	struct buf		*xw_out;
+	struct buf		*xw_out;	/* NULL: check only */
 	int			 xw_pretty;
 	char			*xw_err;
 	size_t			 xw_errsz;
@@ -1826,14 +1827,39 @@ xml_writer_fail(struct xml_writer *w, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/*
+ * The writer's output: nothing when it only checks, so that checking
+ * and writing are one walk and cannot disagree.
+ */
+static void
+xml_out(struct xml_writer *w, const void *p, size_t len)
+{
+	if (w->xw_out != NULL)
+		buf_append(w->xw_out, p, len);
+}
+
+static void
+xml_outs(struct xml_writer *w, const char *s)
+{
+	if (w->xw_out != NULL)
+		buf_puts(w->xw_out, s);
+}
+
+static void
+xml_outc(struct xml_writer *w, int c)
+{
+	if (w->xw_out != NULL)
+		buf_putc(w->xw_out, c);
+}
+
 static void
 xml_indent(struct xml_writer *w, unsigned level)
 {
-	if (!w->xw_pretty)
+	if (!w->xw_pretty || w->xw_out == NULL)
 		return;
-	buf_putc(w->xw_out, '\n');
+	xml_outc(w, '\n');
 	while (level-- > 0)
-		buf_append(w->xw_out, "  ", 2);
+		xml_out(w, "  ", 2);
 }
 
 /*
@@ -1846,11 +1872,19 @@ static int
 xml_put_attr(struct xml_writer *w, const char *s, const char *key)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, run = 0, n;
+	size_t			 i = 0, run = 0, n, len = strlen(s);
 	unsigned long		 cp;
 	const char		*rep;
 
-	while (p[i] != '\0') {
+	for (;;) {
+		/* Printable ASCII that needs no escape: most bytes. */
+		if (len - i >= 16)
+			i += buf_ascii_span(s + i, len - i, "<>&\"");
+		while (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '<' &&
+		    p[i] != '>' && p[i] != '&' && p[i] != '"')
+			i++;
+		if (p[i] == '\0')
+			break;
 		switch (p[i]) {
 		case '<': rep = "&lt;"; n = 1; break;
 		case '>': rep = "&gt;"; n = 1; break;
@@ -1869,13 +1903,13 @@ xml_put_attr(struct xml_writer *w, const char *s, const char *key)
 			break;
 		}
 		if (rep != NULL) {
-			buf_append(w->xw_out, s + run, i - run);
-			buf_puts(w->xw_out, rep);
+			xml_out(w, s + run, i - run);
+			xml_outs(w, rep);
 			run = i + n;
 		}
 		i += n;
 	}
-	buf_append(w->xw_out, s + run, i - run);
+	xml_out(w, s + run, i - run);
 	return EMBER_OK;
 }
 
@@ -1883,12 +1917,12 @@ static int
 xml_put_name_attr(struct xml_writer *w, const char *name, const char *value,
     const char *key)
 {
-	buf_putc(w->xw_out, ' ');
-	buf_puts(w->xw_out, name);
-	buf_puts(w->xw_out, "=\"");
+	xml_outc(w, ' ');
+	xml_outs(w, name);
+	xml_outs(w, "=\"");
 	if (xml_put_attr(w, value, key) != EMBER_OK)
 		return EMBER_EINVAL;
-	buf_putc(w->xw_out, '"');
+	xml_outc(w, '"');
 	return EMBER_OK;
 }
 
@@ -1909,7 +1943,7 @@ xml_put_comments(struct xml_writer *w, const cJSON *list, unsigned level)
 			return xml_writer_fail(w, EMBER_EINVAL, "'fhir_comments' "
 			    "must be an array of strings");
 		xml_indent(w, level);
-		buf_puts(w->xw_out, "<!--");
+		xml_outs(w, "<!--");
 		p = (const unsigned char *)c->valuestring;
 		for (i = 0; p[i] != '\0'; i += n) {
 			if ((n = buf_utf8_decode(p + i, 4, &cp)) == 0 ||
@@ -1917,12 +1951,12 @@ xml_put_comments(struct xml_writer *w, const cJSON *list, unsigned level)
 				return xml_writer_fail(w, EMBER_EINVAL,
 				    "'fhir_comments': a character XML cannot "
 				    "carry");
-			buf_append(w->xw_out, p + i, n);
+			xml_out(w, p + i, n);
 			/* "--" may not occur in a comment, nor end it. */
 			if (p[i] == '-' && (p[i + 1] == '-' || p[i + 1] == '\0'))
-				buf_putc(w->xw_out, ' ');
+				xml_outc(w, ' ');
 		}
-		buf_puts(w->xw_out, "-->");
+		xml_outs(w, "-->");
 	}
 	return EMBER_OK;
 }
@@ -1953,20 +1987,50 @@ xml_put_number(struct xml_writer *w, const cJSON *v,
 	    !xml_number_range_ok(ty, v->valuedouble))
 		return xml_writer_fail(w, EMBER_EINVAL, "'%s': %.40s is not a "
 		    "valid %s", key, text, ty->name);
-	buf_puts(w->xw_out, text);
+	xml_outs(w, text);
 	return EMBER_OK;
 }
 
-/* Find member key of obj that is not yet used; marks it used. */
+/*
+ * The members of the object being written, as xml_take() hands them out:
+ * which are used, and how many (and how many "_name" ones) are left, so
+ * that a walk stops looking once every member has found its element.
+ */
+struct xml_members {
+	const cJSON	*xm_obj;
+	unsigned char	*xm_used;	/* per member, in order */
+	size_t		 xm_left;	/* members not yet used */
+	size_t		 xm_under;	/* ... of them, keys "_name" */
+	uint64_t	 xm_names;	/* xml_name_bit() of every key */
+	int		 xm_attrs;	/* a key that may be an attribute */
+};
+
+/*
+ * A bit for name[0..len) (a key without its '_'): an element whose bit
+ * is not among the keys' has no member, and its lookups are skipped.
+ */
+static uint64_t
+xml_name_bit(const char *name, size_t len)
+{
+	return (uint64_t)1 << (((unsigned char)name[0] * 31u + len) & 63);
+}
+
+/* Find member key of the object that is not yet used; marks it used. */
 static const cJSON *
-xml_take(const cJSON *obj, unsigned char *used, const char *key)
+xml_take(struct xml_members *m, const char *key)
 {
 	const cJSON	*c;
 	size_t		 i;
 
-	for (c = obj->child, i = 0; c != NULL; c = c->next, i++)
-		if (!used[i] && c->string != NULL && strcmp(c->string, key) == 0) {
-			used[i] = 1;
+	if (m->xm_left == 0 || (key[0] == '_' && m->xm_under == 0))
+		return NULL;
+	for (c = m->xm_obj->child, i = 0; c != NULL; c = c->next, i++)
+		if (!m->xm_used[i] && c->string != NULL &&
+		    c->string[0] == key[0] && strcmp(c->string, key) == 0) {
+			m->xm_used[i] = 1;
+			m->xm_left--;
+			if (key[0] == '_')
+				m->xm_under--;
 			return c;
 		}
 	return NULL;
@@ -2042,8 +2106,8 @@ xml_write_primitive(struct xml_writer *w, const char *key,
 		return xml_writer_fail(w, EMBER_EINVAL, "'%s' has neither a "
 		    "value nor an id or extensions", key);
 	xml_indent(w, level);
-	buf_putc(w->xw_out, '<');
-	buf_puts(w->xw_out, key);
+	xml_outc(w, '<');
+	xml_outs(w, key);
 	if (id != NULL && xml_put_name_attr(w, "id", id->valuestring, key))
 		return EMBER_EINVAL;
 	if (v != NULL) {
@@ -2051,16 +2115,16 @@ xml_write_primitive(struct xml_writer *w, const char *key,
 		case TABLES_JSON_BOOL:
 			if (!cJSON_IsBool(v))
 				goto kind;
-			buf_puts(w->xw_out, cJSON_IsTrue(v) ?
+			xml_outs(w, cJSON_IsTrue(v) ?
 			    " value=\"true\"" : " value=\"false\"");
 			break;
 		case TABLES_JSON_NUMBER:
 			if (!cJSON_IsNumber(v))
 				goto kind;
-			buf_puts(w->xw_out, " value=\"");
+			xml_outs(w, " value=\"");
 			if (xml_put_number(w, v, ty, key) != EMBER_OK)
 				return EMBER_EINVAL;
-			buf_putc(w->xw_out, '"');
+			xml_outc(w, '"');
 			break;
 		default:
 			if (!cJSON_IsString(v))
@@ -2071,10 +2135,10 @@ xml_write_primitive(struct xml_writer *w, const char *key,
 		}
 	}
 	if (ext == NULL || ext->child == NULL) {
-		buf_puts(w->xw_out, "/>");
+		xml_outs(w, "/>");
 		return EMBER_OK;
 	}
-	buf_putc(w->xw_out, '>');
+	xml_outc(w, '>');
 	for (c = ext->child; c != NULL; c = c->next) {
 		unsigned et;
 
@@ -2089,9 +2153,9 @@ xml_write_primitive(struct xml_writer *w, const char *key,
 			return rc;
 	}
 	xml_indent(w, level);
-	buf_puts(w->xw_out, "</");
-	buf_puts(w->xw_out, key);
-	buf_putc(w->xw_out, '>');
+	xml_outs(w, "</");
+	xml_outs(w, key);
+	xml_outc(w, '>');
 	return EMBER_OK;
 kind:
 	return xml_writer_fail(w, EMBER_EINVAL, "'%s' must be a JSON %s", key,
@@ -2120,11 +2184,11 @@ xml_write_div(struct xml_writer *w, const cJSON *v, unsigned level)
 		return xml_writer_fail(w, rc, "'div': %s", why);
 	xml_indent(w, level);
 	if (has_ns)
-		buf_append(w->xw_out, text + start, end - start);
+		xml_out(w, text + start, end - start);
 	else {
 		/* The div element has no prefix here: it starts "<div". */
-		buf_puts(w->xw_out, "<div xmlns=\"" XML_XHTML_NS "\"");
-		buf_append(w->xw_out, text + start + 4, end - start - 4);
+		xml_outs(w, "<div xmlns=\"" XML_XHTML_NS "\"");
+		xml_out(w, text + start + 4, end - start - 4);
 	}
 	return EMBER_OK;
 }
@@ -2157,16 +2221,16 @@ xml_write_value(struct xml_writer *w, const struct tables_element *e,
 			return xml_writer_fail(w, EMBER_EINVAL, "'%s' must be "
 			    "a resource object", key);
 		xml_indent(w, level);
-		buf_putc(w->xw_out, '<');
-		buf_puts(w->xw_out, key);
-		buf_putc(w->xw_out, '>');
+		xml_outc(w, '<');
+		xml_outs(w, key);
+		xml_outc(w, '>');
 		if ((rc = xml_write_resource(w, v, level + 1, 0,
 		    tables_element_type(w->xw_t, e, 0))))
 			return rc;
 		xml_indent(w, level);
-		buf_puts(w->xw_out, "</");
-		buf_puts(w->xw_out, key);
-		buf_putc(w->xw_out, '>');
+		xml_outs(w, "</");
+		xml_outs(w, key);
+		xml_outc(w, '>');
 		return EMBER_OK;
 	case XML_V_COMPLEX:
 	case XML_V_BACKBONE:
@@ -2257,7 +2321,8 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
     unsigned elem, const cJSON *obj, unsigned level, int flags)
 {
 	struct tables_element	 e;
-	unsigned char		 small[64], *used = small;
+	struct xml_members	 m;
+	unsigned char		 small[64];
 	const cJSON		*c, *v, *x;
 	const char		*base;
 	char			 key[XML_KEY_MAX + 2];
@@ -2265,41 +2330,63 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
 	size_t			 n, i, mark;
 	int			 rc, found;
 
+	memset(&m, 0, sizeof(m));
+	m.xm_obj = obj;
+	m.xm_used = small;
 	if (++w->xw_depth > XML_WRITE_DEPTH_MAX) {
 		rc = xml_writer_fail(w, EMBER_EDEPTH, "'%s': nested too "
 		    "deeply", name);
 		goto out;
 	}
-	n = (size_t)cJSON_GetArraySize(obj);
-	if (n > sizeof(small) && (used = calloc(n, 1)) == NULL) {
+	/*
+	 * Attributes are named id or url, and a resource's own elements
+	 * have none (its id is an element, and only Extension has a url
+	 * attribute): without such a key, the attribute walk is skipped.
+	 */
+	for (c = obj->child, n = 0; c != NULL; c = c->next, n++) {
+		if (c->string == NULL)
+			continue;
+		base = c->string;
+		if (base[0] == '_') {
+			m.xm_under++;
+			base++;
+		}
+		m.xm_names |= xml_name_bit(base, strlen(base));
+		if ((!(flags & XML_W_RESOURCE) &&
+		    strcmp(c->string, "id") == 0) ||
+		    strcmp(c->string, "url") == 0)
+			m.xm_attrs = 1;
+	}
+	m.xm_left = n;
+	if (n > sizeof(small) && (m.xm_used = calloc(n, 1)) == NULL) {
 		rc = EMBER_ENOMEM;
-		used = small;
+		m.xm_used = small;
 		goto out;
 	}
-	if (used == small)
+	if (m.xm_used == small)
 		memset(small, 0, sizeof(small));
 	if ((rc = xml_context_first(w->xw_t, type, elem, &first)) != EMBER_OK)
 		goto out;
-	if ((flags & XML_W_RESOURCE) && xml_take(obj, used, "resourceType") ==
-	    NULL) {
+	if ((flags & XML_W_RESOURCE) && xml_take(&m, "resourceType") == NULL) {
 		rc = EMBER_EINTERNAL;
 		goto out;
 	}
-	if ((c = xml_take(obj, used, "fhir_comments")) != NULL &&
+	if ((c = xml_take(&m, "fhir_comments")) != NULL &&
 	    (rc = xml_put_comments(w, c, level)))
 		goto out;
 	xml_indent(w, level);
-	buf_putc(w->xw_out, '<');
-	buf_puts(w->xw_out, name);
+	xml_outc(w, '<');
+	xml_outs(w, name);
 	if (flags & XML_W_ROOT)
-		buf_puts(w->xw_out, " xmlns=\"" XML_FHIR_NS "\"");
-	for (ei = first; ei != TABLES_NONE; ei = e.next_sibling) {
+		xml_outs(w, " xmlns=\"" XML_FHIR_NS "\"");
+	for (ei = m.xm_attrs ? first : TABLES_NONE; ei != TABLES_NONE;
+	    ei = e.next_sibling) {
 		if (tables_element_get(w->xw_t, ei, &e) != EMBER_OK) {
 			rc = EMBER_ETABLES;
 			goto out;
 		}
 		if (!xml_is_attribute(w->xw_t, &e) ||
-		    (v = xml_take(obj, used, e.name)) == NULL)
+		    (v = xml_take(&m, e.name)) == NULL)
 			continue;
 		if (!cJSON_IsString(v)) {
 			rc = xml_writer_fail(w, EMBER_EINVAL, "'%s' in %s must "
@@ -2309,9 +2396,11 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
 		if ((rc = xml_put_name_attr(w, e.name, v->valuestring, e.name)))
 			goto out;
 	}
-	buf_putc(w->xw_out, '>');
-	mark = w->xw_out->len;
-	for (ei = first; ei != TABLES_NONE; ei = e.next_sibling) {
+	xml_outc(w, '>');
+	mark = w->xw_out != NULL ? w->xw_out->len : 0;
+	/* Once every member is used, the elements left have no value. */
+	for (ei = first; ei != TABLES_NONE && m.xm_left > 0;
+	    ei = e.next_sibling) {
 		if (tables_element_get(w->xw_t, ei, &e) != EMBER_OK) {
 			rc = EMBER_ETABLES;
 			goto out;
@@ -2319,10 +2408,12 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
 		if (xml_is_attribute(w->xw_t, &e) || e.name_len > XML_KEY_MAX)
 			continue;
 		if (!(e.flags & TABLES_ELEMENT_CHOICE)) {
+			if (!(m.xm_names & xml_name_bit(e.name, e.name_len)))
+				continue;
 			key[0] = '_';
 			memcpy(key + 1, e.name, e.name_len + 1);
-			v = xml_take(obj, used, key + 1);
-			x = xml_take(obj, used, key);
+			v = xml_take(&m, key + 1);
+			x = xml_take(&m, key);
 			if (v == NULL && x == NULL)
 				continue;
 			vt = e.type_count == 1 ?
@@ -2332,13 +2423,14 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
 				goto out;
 			continue;
 		}
-		/* valueQuantity, _valueString...: at most one type. */
+	/* valueQuantity, _valueString...: at most one type. */
 		found = 0;
 		for (c = obj->child, i = 0; c != NULL; c = c->next, i++) {
-			if (used[i] || c->string == NULL)
+			if (m.xm_used[i] || c->string == NULL)
 				continue;
 			base = c->string[0] == '_' ? c->string + 1 : c->string;
-			if (strncmp(base, e.name, e.name_len) != 0 ||
+			if (base[0] != e.name[0] ||
+			    strncmp(base, e.name, e.name_len) != 0 ||
 			    strlen(base) > XML_KEY_MAX ||
 			    (vt = xml_choice_type(w->xw_t, &e,
 			    base + e.name_len)) == TABLES_NONE)
@@ -2351,34 +2443,38 @@ xml_write_object(struct xml_writer *w, const char *name, unsigned type,
 			}
 			key[0] = '_';
 			memcpy(key + 1, base, strlen(base) + 1);
-			v = xml_take(obj, used, key + 1);
-			x = xml_take(obj, used, key);
+			v = xml_take(&m, key + 1);
+			x = xml_take(&m, key);
 			if ((rc = xml_write_element(w, &e, ei, vt, key + 1, v,
 			    x, level + 1)))
 				goto out;
 		}
 	}
 	for (c = obj->child, i = 0; c != NULL; c = c->next, i++)
-		if (!used[i]) {
+		if (!m.xm_used[i]) {
 			rc = xml_writer_fail(w, EMBER_EINVAL, "unknown key '%s' "
 			    "in %s", c->string ? c->string : "?",
 			    xml_writer_where(w, type, elem));
 			goto out;
 		}
-	if (w->xw_out->len == mark && w->xw_out->data != NULL) {
-		/* No child elements: <name .../>. */
-		w->xw_out->len--;
-		buf_puts(w->xw_out, "/>");
-	} else {
-		xml_indent(w, level);
-		buf_puts(w->xw_out, "</");
-		buf_puts(w->xw_out, name);
-		buf_putc(w->xw_out, '>');
+	if (w->xw_out == NULL)
+		rc = EMBER_OK;
+	else {
+		if (w->xw_out->len == mark && w->xw_out->data != NULL) {
+			/* No child elements: <name .../>. */
+			w->xw_out->len--;
+			xml_outs(w, "/>");
+		} else {
+			xml_indent(w, level);
+			xml_outs(w, "</");
+			xml_outs(w, name);
+			xml_outc(w, '>');
+		}
+		rc = buf_error(w->xw_out);
 	}
-	rc = buf_error(w->xw_out);
 out:
-	if (used != small)
-		free(used);
+	if (m.xm_used != small)
+		free(m.xm_used);
 	w->xw_depth--;
 	return rc;
 }
@@ -2391,8 +2487,7 @@ static int
 xml_write_resource(struct xml_writer *w, const cJSON *obj, unsigned level,
     int root, unsigned want)
 {
-	const cJSON	*rt = cJSON_GetObjectItemCaseSensitive(obj,
-			    "resourceType");
+	const cJSON	*rt = json_get(obj, "resourceType");
 	unsigned	 ri, type;
 
 	if (!cJSON_IsString(rt) || tables_resource_lookup(w->xw_t,
@@ -2412,7 +2507,7 @@ xml_from_json_err(const struct tables *t, const cJSON *resource,
     int pretty, struct buf *out, char *err, size_t errsz)
 {
 	struct xml_writer	w;
-	size_t			mark = out->len;
+	size_t			mark = out != NULL ? out->len : 0;
 	int			rc;
 
 	if (err != NULL && errsz > 0)
@@ -2426,15 +2521,16 @@ xml_from_json_err(const struct tables *t, const cJSON *resource,
 	if (!cJSON_IsObject(resource))
 		rc = xml_writer_fail(&w, EMBER_EINVAL, "not a JSON object");
 	else {
-		buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+		xml_outs(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
 		rc = xml_write_resource(&w, resource, 0, 1, TABLES_NONE);
 		if (rc == EMBER_OK && pretty)
-			buf_putc(out, '\n');
-		if (rc == EMBER_OK)
+			xml_outc(&w, '\n');
+		if (rc == EMBER_OK && out != NULL)
 			rc = buf_error(out);
 	}
 	buf_free(&w.xw_tmp);
-	if (rc != EMBER_OK && out->data != NULL && out->len >= mark) {
+	if (rc != EMBER_OK && out != NULL && out->data != NULL &&
+	    out->len >= mark) {
 		out->len = mark;
 		out->data[mark] = '\0';
 	}

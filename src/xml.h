@@ -88,6 +88,10 @@ int xml_from_json(const struct tables *t, const cJSON *resource, int pretty,
 /*
  * xml_from_json() with a reason: on failure and if err is not NULL, a
  * short English reason naming the JSON key at fault is written to err.
+ * out may be NULL: then nothing is written and the call only checks,
+ * refusing exactly what writing would refuse, with the same reason
+ * (the JSON input paths check every resource so, without the cost of
+ * the text).
  */
 int xml_from_json_err(const struct tables *t, const cJSON *resource,
     int pretty, struct buf *out, char *err, size_t errsz);

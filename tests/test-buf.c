@@ -21,6 +21,35 @@ static const struct {
 	  "line\nfeed\r\ttab\x01" },
 	{ "Le\xc3\xb3n", "Le\xc3\xb3n", "Le\xc3\xb3n" },
 	{ "", "", "" },
+	{ "0123456789\"abcdefghij\\klmnop\x02qrstuvwxyz\xc3\xb3",
+	  "0123456789\\\"abcdefghij\\\\klmnop\\u0002qrstuvwxyz\xc3\xb3",
+	  "0123456789&quot;abcdefghij\\klmnop\x02qrstuvwxyz\xc3\xb3" },
+	{ "0123456789abcdefghijklmnopqrstu\"",
+	  "0123456789abcdefghijklmnopqrstu\\\"",
+	  "0123456789abcdefghijklmnopqrstu&quot;" },
+};
+
+/* buf_ascii_span: the whole words of plain bytes. */
+static const struct {
+	const char	*in, *stops;
+	size_t		 span;
+} spans[] = {
+	{ "", "\"\\", 0 },
+	{ "plain", "\"\\", 0 },			/* no whole word */
+	{ "0123456789abcdef", "\"\\", 16 },
+	{ "0123456789abcdefgh", "\"\\", 16 },
+	{ "0123456789abcde\"", "\"\\", 8 },
+	{ "01234567\\9abcdef", "\"\\", 8 },
+	{ "0123456\x7f" "89 ~!@#$", "\"\\", 16 },	/* DEL, space: plain */
+	{ "0123456789\x1f" "abcde", "", 8 },
+	{ "\t1234567", "", 0 },
+	{ "01234567890123\xc3\xb3", "", 8 },
+	{ "\x80" "1234567", "", 0 },
+	{ "abcdefgh<ijklmno", "<>&\"", 8 },
+	{ "abcdefghijklmnopqrstuvwx&", "<>&\"", 24 },
+	{ "abcdefghijklmnop>", "<>&\"", 16 },
+	{ "a\"cdefgh", "<>&\"", 0 },
+	{ "abcdefg\"", "<>&\"", 0 },
 };
 
 int
@@ -38,6 +67,12 @@ main(void)
 		buf_xml_escape(&b, esc[i].in, strlen(esc[i].in));
 		is_str(b.data ? b.data : "", esc[i].xml, "xml escape %zu", i);
 	}
+
+	for (i = 0; i < sizeof(spans) / sizeof(spans[0]); i++)
+		is_int(buf_ascii_span(spans[i].in, strlen(spans[i].in),
+		    spans[i].stops), spans[i].span, "ascii span %zu", i);
+	is_int(buf_ascii_span("0123456789abcdef", 12, ""), 8,
+	    "ascii span: no word past len");
 
 	buf_reset(&b);
 	for (i = 0; i < 10000; i++)

@@ -54,6 +54,35 @@ main(void)
 		is_str(a.data ? a.data : "", folds[i].folded, "fold \"%s\"",
 		    folds[i].in);
 	}
+	/* At most INDEX_VALUE_MAX bytes kept; a sharp s at the end gives
+	 * both its letters, after what was there. */
+	{
+		static const struct {
+			size_t		 as;	/* "A"s, then the tail */
+			const char	*tail;
+			size_t		 len;	/* folded length */
+			const char	*end;	/* its last bytes */
+		} cuts[] = {
+			{ 250, "", INDEX_VALUE_MAX, "aa" },
+			{ INDEX_VALUE_MAX - 1, "\xc3\x9f" "B", INDEX_VALUE_MAX + 1,
+			  "ass" },
+			{ INDEX_VALUE_MAX - 1, "\xc3\x89" "B", INDEX_VALUE_MAX, "ae" },
+		};
+		char in[400];
+
+		for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+			memset(in, 'A', cuts[i].as);
+			snprintf(in + cuts[i].as, sizeof(in) - cuts[i].as, "%s",
+			    cuts[i].tail);
+			buf_reset(&a);
+			buf_puts(&a, "x");
+			index_fold(&a, in, strlen(in));
+			is_int(a.len, cuts[i].len + 1, "fold cut %zu: length", i);
+			ok(a.len >= 4 && strcmp(a.data + a.len -
+			    strlen(cuts[i].end), cuts[i].end) == 0,
+			    "fold cut %zu: ends \"%s\"", i, cuts[i].end);
+		}
+	}
 	for (i = 0; i + 1 < sizeof(numbers) / sizeof(numbers[0]); i++) {
 		buf_reset(&a);
 		buf_reset(&b);

@@ -34,6 +34,12 @@ static const struct {
 	  "{\"a\":true,\"b\":false,\"c\":null}" },
 	{ "[]", EMBER_OK, "[]" },
 	{ "{}", EMBER_OK, "{}" },
+	/* Long strings: scanned and escaped a word at a time. */
+	{ "{\"s\":\"0123456789abcdefghijklmnopqrstuvwxyz\\\"end\"}", EMBER_OK,
+	  "{\"s\":\"0123456789abcdefghijklmnopqrstuvwxyz\\\"end\"}" },
+	{ "{\"s\":\"0123456789abcdefghij\xc3\xb3klmnopqrstuvwxyz~\"}",
+	  EMBER_OK,
+	  "{\"s\":\"0123456789abcdefghij\xc3\xb3klmnopqrstuvwxyz~\"}" },
 	/* Refused. */
 	{ "", EMBER_EINVAL, NULL },
 	{ "{", EMBER_EINVAL, NULL },
@@ -46,6 +52,13 @@ static const struct {
 	{ "{\"s\":\"\xc0\xaf\"}", EMBER_EINVAL, NULL },	/* overlong */
 	{ "{\"s\":\"\xed\xa0\x80\"}", EMBER_EINVAL, NULL },	/* surrogate */
 	{ "{\"s\":\"tab\there\"}", EMBER_EINVAL, NULL },	/* raw control */
+	{ "{\"s\":\"0123456789abcdefghijklmnopq\there\"}", EMBER_EINVAL,
+	  NULL },
+	{ "{\"s\":\"0123456789abcdefghijklmnopq\xff\"}", EMBER_EINVAL, NULL },
+	{ "{\"s\":\"0123456789abcdefghijklmnopq\\u0000\"}", EMBER_EINVAL,
+	  NULL },
+	{ "{\"s\":\"0123456789abcdefghijklmnopqrstuvwxyz", EMBER_EINVAL,
+	  NULL },
 	{ "{\"n\":1e999}", EMBER_EINVAL, NULL },
 	{ "{\"n\":-1e999}", EMBER_EINVAL, NULL },
 	{ "{\"n\":1111111111111111111111111111111111111111111111111111111111111111111}",

@@ -17,6 +17,11 @@
 #include "tap.h"
 
 /* Run in order: later rows see earlier writes. */
+/* A transaction or batch entry that creates a Patient, fullUrl urn:uuid:u. */
+#define BUNDLE_POST(u) "{\"fullUrl\":\"urn:uuid:" u "\",\"resource\":{" \
+	"\"resourceType\":\"Patient\"},\"request\":{\"method\":\"POST\"," \
+	"\"url\":\"Patient\"}}"
+
 static const struct {
 	const char	*method, *uri, *accept, *ctype, *if_match, *body;
 	int		 status;
@@ -124,6 +129,24 @@ static const struct {
 	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
 	  "{\"resourceType\":\"Bundle\",\"type\":\"batch\"}", 200,
 	  "\"type\":\"batch-response\",\"entry\":[]" },
+	/* fullUrls name entries: the first two alike are named (GETs may
+	 * share one), before any later fault. */
+	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
+	  "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+	  BUNDLE_POST("a") ",{\"fullUrl\":\"urn:uuid:a\",\"request\":{"
+	  "\"method\":\"GET\",\"url\":\"Patient/p1\"}}," BUNDLE_POST("b") ","
+	  BUNDLE_POST("a") "," BUNDLE_POST("b") ",{\"request\":{\"method\":"
+	  "\"FETCH\",\"url\":\"Patient\"}}]}", 400,
+	  "entries 0 and 3 have the same fullUrl urn:uuid:a" },
+	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
+	  "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":["
+	  BUNDLE_POST("a") ",{\"request\":{\"method\":\"FETCH\",\"url\":"
+	  "\"Patient\"}}," BUNDLE_POST("a") "]}", 400,
+	  "method \\\"FETCH\\\" is not a Bundle method" },
+	{ "POST", "/fhir", NULL, "application/fhir+json", NULL,
+	  "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":["
+	  BUNDLE_POST("a") "," BUNDLE_POST("a") "]}", 200,
+	  "\"type\":\"batch-response\"" },
 };
 
 int

@@ -219,6 +219,9 @@ test_to_xml(void)
 			tap_diag("xml_from_json: %s", err);
 		is_str(rc == EMBER_OK ? x.data : "(failed)", c->xml,
 		    "%s: to XML", c->name);
+		is_int(xml_from_json_err(tab[c->v], j, 0, NULL, err,
+		    sizeof(err)), rc, "%s: accepted when only checked",
+		    c->name);
 		rc = xml_to_json(tab[c->v], c->xml, strlen(c->xml), 100, &back,
 		    err, sizeof(err));
 		if (rc != EMBER_OK)
@@ -641,13 +644,29 @@ static const struct bad_json bad_json_cases[] = {
 	{ V_R4, "id that is not a string",
 	  "{\"resourceType\":\"Patient\",\"name\":[{\"id\":5}]}",
 	  "'id' in name must be a string" },
+	{ V_R4, "url where there is no url attribute",
+	  "{\"resourceType\":\"Patient\",\"name\":[{\"url\":\"x\"}]}",
+	  "unknown key 'url' in HumanName" },
+	{ V_R4, "extension url that is not a string",
+	  "{\"resourceType\":\"Patient\",\"extension\":[{\"url\":1,"
+	  "\"valueString\":\"x\"}]}", "'url' in extension must be a string" },
+	{ V_R4, "_name alone for an unknown element",
+	  "{\"resourceType\":\"Patient\",\"_foo\":{\"id\":\"a\"}}",
+	  "unknown key '_foo' in Patient" },
+	{ V_R4, "unknown key after every known one is used",
+	  "{\"resourceType\":\"Patient\",\"id\":\"p\",\"active\":true,"
+	  "\"zz\":1}", "unknown key 'zz' in Patient" },
+	{ V_R4, "bad value in an extension of a primitive",
+	  "{\"resourceType\":\"Patient\",\"_active\":{\"extension\":[{"
+	  "\"url\":\"u\",\"valueBoolean\":1}]}}",
+	  "'valueBoolean' must be a JSON boolean" },
 };
 
 static void
 test_bad_json(void)
 {
 	struct buf	x = BUF_INIT;
-	char		err[512];
+	char		err[512], check[512];
 	size_t		i;
 
 	for (i = 0; i < sizeof(bad_json_cases) / sizeof(bad_json_cases[0]);
@@ -669,6 +688,11 @@ test_bad_json(void)
 		    c->name, c->word))
 			tap_diag("message: %s", err);
 		is_str(x.data, "kept", "%s: output left as it was", c->name);
+		/* Checking only (no output) refuses it for the same reason. */
+		is_int(xml_from_json_err(tab[c->v], j, 0, NULL, check,
+		    sizeof(check)), rc, "%s: refused when only checked", c->name);
+		is_str(check, err, "%s: the same reason when only checked",
+		    c->name);
 		cJSON_Delete(j);
 	}
 	buf_free(&x);

@@ -26,6 +26,11 @@
  * 3. With xmllint (libxml2-utils) on the PATH: Ember's XML for every
  *    DSTU2 and STU3 JSON example validated against the official schemas
  *    (xsd/fhir-all.xsd) of that version.
+ * 4. Writing and checking only (xml_from_json_err() without an output
+ *    buffer, as the JSON write paths validate) agree: the same verdict
+ *    and the same reason, for every JSON example as it is and for one
+ *    damaged copy of each (the damage, from a table, cycles with the
+ *    file and lands on a node picked by the file's position).
  *
  * Official examples that are themselves invalid against their own
  * version's definitions are listed in tests/data/xml/invalid-examples.tsv
@@ -655,6 +660,157 @@ outcome(struct counts *k, const struct version *v, const char *file,
 		failure(k, v->name, file, why);
 }
 
+/* ---- 4. writing and checking agree ---- */
+
+enum damage {
+	DAMAGE_UNKNOWN_KEY,	/* an object gains a key no element has */
+	DAMAGE_KIND,		/* string <-> number, object -> string... */
+	DAMAGE_WRAP,		/* a value becomes a one-item array */
+	DAMAGE_UNWRAP,		/* an array becomes its first item */
+	DAMAGE_RENAME,		/* a key gets a suffix */
+	DAMAGE_UNDERSCORE,	/* a key "name" becomes "_name" */
+	DAMAGE_NULL,		/* a value becomes null */
+	DAMAGE_CHARACTER,	/* a string gets a character XML lacks */
+	DAMAGE__MAX
+};
+
+struct agreement {
+	size_t	trees;		/* compared */
+	size_t	refused;	/* of them, refused by both */
+	size_t	differ;
+};
+
+/*
+ * The node number *n (counting down) in pre-order below root, and its
+ * parent; NULL when the tree is smaller.
+ */
+static cJSON *
+nth_node(cJSON *root, size_t *n, cJSON **parent)
+{
+	cJSON *c, *found;
+
+	for (c = root->child; c != NULL; c = c->next) {
+		if ((*n)-- == 0) {
+			*parent = root;
+			return c;
+		}
+		if ((found = nth_node(c, n, parent)) != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+static size_t
+count_nodes(const cJSON *root)
+{
+	const cJSON	*c;
+	size_t		 n = 0;
+
+	for (c = root->child; c != NULL; c = c->next)
+		n += 1 + count_nodes(c);
+	return n;
+}
+
+/* Damage node number pick of tree in the way d says. */
+static void
+damage(cJSON *tree, enum damage d, size_t pick)
+{
+	cJSON	*node, *parent = tree, *with = NULL;
+	size_t	 n, count = count_nodes(tree);
+	char	 key[256];
+
+	if (count == 0)
+		return;
+	n = pick % count;
+	if ((node = nth_node(tree, &n, &parent)) == NULL)
+		return;
+	switch (d) {
+	case DAMAGE_UNKNOWN_KEY:
+		cJSON_AddBoolToObject(cJSON_IsObject(node) ? node : tree,
+		    "zzUnknown", 1);
+		return;
+	case DAMAGE_KIND:
+		if (cJSON_IsString(node))
+			with = cJSON_CreateNumber(1);
+		else if (cJSON_IsArray(node))
+			with = cJSON_CreateObject();
+		else
+			with = cJSON_CreateString("1");
+		break;
+	case DAMAGE_WRAP:
+		if ((with = cJSON_CreateArray()) != NULL)
+			cJSON_AddItemToArray(with, cJSON_Duplicate(node, 1));
+		break;
+	case DAMAGE_UNWRAP:
+		with = cJSON_IsArray(node) && node->child != NULL ?
+		    cJSON_Duplicate(node->child, 1) : cJSON_CreateArray();
+		break;
+	case DAMAGE_RENAME:
+	case DAMAGE_UNDERSCORE:
+		if (node->string == NULL || strlen(node->string) > 200)
+			return;
+		snprintf(key, sizeof(key), d == DAMAGE_RENAME ? "%sX" : "_%s",
+		    node->string);
+		free(node->string);
+		node->string = strdup(key);
+		return;
+	case DAMAGE_NULL:
+		with = cJSON_CreateNull();
+		break;
+	case DAMAGE_CHARACTER:
+		if (cJSON_IsString(node))
+			cJSON_SetValuestring(node, "a\x01b");
+		return;
+	default:
+		return;
+	}
+	if (with != NULL && !cJSON_ReplaceItemViaPointer(parent, node, with))
+		cJSON_Delete(with);
+}
+
+/* Write and check tree; count whether they agree. */
+static void
+agree_on(const struct tables *t, const cJSON *tree, const char *version,
+    const char *file, const char *what, struct agreement *a)
+{
+	struct buf	 x = BUF_INIT;
+	char		 werr[1024], cerr[1024];
+	int		 wrc, crc;
+
+	wrc = xml_from_json_err(t, tree, 0, &x, werr, sizeof(werr));
+	crc = xml_from_json_err(t, tree, 0, NULL, cerr, sizeof(cerr));
+	buf_free(&x);
+	a->trees++;
+	if (wrc == crc && (wrc == EMBER_OK || strcmp(werr, cerr) == 0)) {
+		if (wrc != EMBER_OK)
+			a->refused++;
+		return;
+	}
+	if (a->differ++ < SHOW_FAILURES)
+		tap_diag("%s %s (%s): written %d \"%s\", checked %d \"%s\"",
+		    version, file, what, wrc, wrc ? werr : "", crc,
+		    crc ? cerr : "");
+}
+
+/* The example j of file number i as it is, and one damaged copy. */
+static void
+agree_example(const struct tables *t, const cJSON *j, size_t i,
+    const char *version, const char *file, struct agreement *a)
+{
+	static const char *const names[DAMAGE__MAX] = {
+		"unknown key", "kind", "wrap", "unwrap", "rename",
+		"underscore", "null", "character",
+	};
+	cJSON	*copy;
+
+	agree_on(t, j, version, file, "as it is", a);
+	if ((copy = cJSON_Duplicate(j, 1)) == NULL)
+		return;
+	damage(copy, (enum damage)(i % DAMAGE__MAX), i * 7919);
+	agree_on(t, copy, version, file, names[i % DAMAGE__MAX], a);
+	cJSON_Delete(copy);
+}
+
 /* JSON -> XML -> JSON over one folder; XML kept for xmllint if asked. */
 static void
 json_roundtrip(const struct tables *t, const struct version *v,
@@ -662,6 +818,7 @@ json_roundtrip(const struct tables *t, const struct version *v,
     size_t *nxml)
 {
 	struct counts	 k = { 0, 0, 0, 0 };
+	struct agreement a = { 0, 0, 0 };
 	char		**files, path[4096], err[1024], where[4096];
 	size_t		  n, i, len;
 	struct buf	  x = BUF_INIT;
@@ -692,7 +849,9 @@ json_roundtrip(const struct tables *t, const struct version *v,
 		err[0] = '\0';
 		buf_reset(&x);
 		if ((rc = json_parse(body, len, MAX_DEPTH, &j, err,
-		    sizeof(err))) != EMBER_OK) {
+		    sizeof(err))) == EMBER_OK)
+			agree_example(t, j, i, v->name, files[i], &a);
+		if (rc != EMBER_OK) {
 			char msg[1100];
 
 			snprintf(msg, sizeof(msg), "JSON: %s", err);
@@ -739,6 +898,9 @@ json_roundtrip(const struct tables *t, const struct version *v,
 	    "passed, %zu listed as invalid, %zu failed (%.1f s)", v->name,
 	    k.passed, n, k.invalid, k.failed,
 	    ((double)clock() - t0) / CLOCKS_PER_SEC);
+	ok(a.differ == 0 && a.trees > 0, "%s: writing and checking agree on "
+	    "%zu of %zu trees (%zu refused by both)", v->name,
+	    a.trees - a.differ, a.trees, a.refused);
 	free_list(files, n);
 }
 
