@@ -331,11 +331,19 @@ synthea_usable() {
 	[ -n "$f" ] || { DATASET_NOTE="no *.json.bz2 in $SYNTHEA; synthetic data used"; return 1; }
 	probe=$WORK/probe
 	mkdir -p "$probe/data"
+	# The hospital and practitioner Bundles (0-*) first: the patients'
+	# Bundles refer to them by conditional references.
+	local files=()
+	for g in "$SYNTHEA"/0-*.json.bz2; do
+		[ -f "$g" ] || continue
+		bzcat "$g" > "$probe/$(basename "$g" .bz2)"
+		files+=("$probe/$(basename "$g" .bz2)")
+	done
 	bzcat "$f" > "$probe/bundle.json"
 	printf 'data_dir = %s\ntables_dir = %s\n' "$probe/data" \
 	    "$EMBER_BUILDDIR/schemas" > "$probe/conf"
-	if ! "$EMBERCTL" -c "$probe/conf" -V R4 load "$probe/bundle.json" \
-	    > "$probe/out" 2>&1; then
+	if ! "$EMBERCTL" -c "$probe/conf" -V R4 load "${files[@]}" \
+	    "$probe/bundle.json" > "$probe/out" 2>&1; then
 		DATASET_NOTE="emberctl load refuses the Synthea Bundles ($(tail -n 1 "$probe/out" | sed 's/^emberctl: load: //; s|.*/bundle.json: ||')); synthetic data used"
 		rm -rf "$probe"
 		return 1
