@@ -114,7 +114,8 @@ main(void)
 	}
 	for (i = 0; i < sizeof(http_out) / sizeof(http_out[0]); i++) {
 		date_format_http(http_out[i].us, h);
-		is_str(h, http_out[i].out, "http format %s", http_out[i].out);
+		is_str(h, http_out[i].out, "http format of %llu us",
+		    (unsigned long long)http_out[i].us);
 	}
 	tap_done();
 	return tap_exit();

@@ -111,7 +111,8 @@ main(void)
 	for (i = 0; i < sizeof(decimal) / sizeof(decimal[0]); i++) {
 		n = http_decimal(decimal[i].v, out);
 		out[n] = '\0';
-		is_str(out, decimal[i].out, "decimal %s", decimal[i].out);
+		is_str(out, decimal[i].out, "decimal %llu",
+		    (unsigned long long)decimal[i].v);
 	}
 
 	/* Query pairs in order, empty pairs skipped, no '=' allowed. */

@@ -272,17 +272,17 @@ test_postings(struct store *s, size_t recent)
 	}
 	store_txn_begin(s, 0, &t);
 	for (i = 1; i <= 3; i++) {
-		const char *want = NULL;
+		const char *owned = NULL;
 
 		for (k = 0; k < sizeof(posting_writes) /
 		    sizeof(posting_writes[0]); k++)
 			if (posting_writes[k].id[1] - '0' == (int)i)
-				want = posting_writes[k].owned;
+				owned = posting_writes[k].owned;
 		k = owned_list(t, rid[i], got, sizeof(got));
-		if (*want == '\0')
+		if (*owned == '\0')
 			is_int((int)k, EMBER_ENOTFOUND, "p%zu owns nothing", i);
 		else
-			is_str(got, want, "p%zu owns its keys, sorted, once",
+			is_str(got, owned, "p%zu owns its keys, sorted, once",
 			    i);
 	}
 	buf_reset(&seen);
@@ -395,7 +395,7 @@ test_bulk(struct store *s)
 int
 main(void)
 {
-	struct store_opts	 so = { 64u << 20, 1, 0 };
+	struct store_opts	 so = { 64u << 20, 1, 0, 0 };
 	struct store		*s;
 	struct store_txn	*t;
 	struct store_row	 row;
