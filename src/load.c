@@ -23,13 +23,15 @@
 #include "tables.h"
 
 /*
- * Resources a bulk commit holds at most: every load is one bulk
- * transaction (store.h), committed when it holds this many and at the
- * end.  It bounds the memory of the transaction's pages (about 2.5 KB a
- * resource in all) and how long the load keeps the server's writes
- * waiting.
+ * What a bulk commit holds at most: every load is one bulk transaction
+ * (store.h), committed when it holds this many resources or was given
+ * this many bytes of JSON, and at the end.  It bounds the memory of the
+ * transaction's pages (about 2 KB a Synthea resource; well under LMDB's
+ * 512 MiB of dirty pages at either bound) and how long the load keeps
+ * the server's writes waiting.
  */
-#define LOAD_BULK_MAX	100000
+#define LOAD_BULK_MAX		100000
+#define LOAD_BULK_BYTES		((uint64_t)256 << 20)
 
 struct load {
 	struct server		*ld_srv;
@@ -39,6 +41,7 @@ struct load {
 	unsigned		 ld_batch;
 	unsigned		 ld_pending;	/* resources in ld_txn */
 	uint64_t		 ld_bulk;	/* resources in the bulk commit */
+	uint64_t		 ld_bytes;	/* bytes of JSON read for it */
 	struct load_stats	*ld_st;
 	load_progress_fn	 ld_progress;
 	void			*ld_arg;
@@ -56,6 +59,7 @@ load_bulk_commit(struct load *ld, int again)
 	if ((rc = store_bulk_commit(s)) == EMBER_OK) {
 		ld->ld_st->ls_commits++;
 		ld->ld_bulk = 0;
+		ld->ld_bytes = 0;
 		if (again)
 			rc = store_bulk_begin(s);
 	}
@@ -73,8 +77,8 @@ load_done(struct load *ld, uint64_t n)
 	ld->ld_bulk += n;
 	if (ld->ld_progress)
 		ld->ld_progress(ld->ld_arg, ld->ld_st);
-	return ld->ld_bulk >= LOAD_BULK_MAX ? load_bulk_commit(ld, 1) :
-	    EMBER_OK;
+	return ld->ld_bulk >= LOAD_BULK_MAX || ld->ld_bytes >= LOAD_BULK_BYTES ?
+	    load_bulk_commit(ld, 1) : EMBER_OK;
 }
 
 /* Commit the pending batch of resources into the bulk transaction. */
@@ -265,6 +269,7 @@ load_text(struct load *ld, const char *text, size_t len, const char *name)
 			if (nl == p || (nl - p == 1 && *p == '\r'))
 				continue;
 			snprintf(where, sizeof(where), "%s:%d", name, line);
+			ld->ld_bytes += (uint64_t)(nl - p);
 			if ((rc = json_parse(p, (size_t)(nl - p), ld->ld_depth,
 			    &doc, msg, sizeof(msg)))) {
 				snprintf(ld->ld_err, ld->ld_errsz, "%s: %s",
@@ -278,6 +283,7 @@ load_text(struct load *ld, const char *text, size_t len, const char *name)
 		}
 		return EMBER_OK;
 	}
+	ld->ld_bytes += len;
 	if ((rc = json_parse(text, len, ld->ld_depth, &doc, msg, sizeof(msg)))) {
 		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", name, msg);
 		return rc;

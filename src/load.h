@@ -39,7 +39,8 @@ typedef void (*load_progress_fn)(void *arg, const struct load_stats *st);
  * collection Bundles per nested commit.  Everything is written in the
  * store's bulk mode (store.h): each transaction Bundle, batch entry or
  * batch of resources commits into one bulk transaction, itself committed
- * durably every LOAD_BULK_MAX (100,000) resources and at the end.  On
+ * durably every LOAD_BULK_MAX (100,000) resources or LOAD_BULK_BYTES
+ * (256 MiB) of JSON read, and at the end.  On
  * failure what was stored before the failing batch or Bundle is kept.
  * The totals are added to *st (ls_commits counts the durable commits).
  * Returns EMBER_OK; EMBER_EINVAL for a file that is not valid input
