@@ -34,20 +34,10 @@ non2xx = 0
 responses = 0
 local mode, base, paths, queue, head, tail, body_template, sent
 
-local function read_lines(file)
-	local t = {}
-	for line in io.lines(file) do
-		if line ~= "" then t[#t + 1] = line end
-	end
-	return t
-end
-
-local function read_all(file)
-	local f = assert(io.open(file, "rb"))
-	local s = f:read("*a")
-	f:close()
-	return s
-end
+-- read_lines, read_all: tests/bench/files.lua, from this script's folder.
+local files = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or
+    "./") .. "files.lua")
+local read_lines, read_all = files.lines, files.all
 
 local function read_request()
 	return wrk.format("GET", base .. paths[math.random(#paths)],

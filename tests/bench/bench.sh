@@ -51,11 +51,7 @@ PATIENTS=${BENCH_PATIENTS:-20000}
 OBSERVATIONS=${BENCH_OBSERVATIONS:-80000}
 UPDATE_IDS=1000		# Patients bench-upd-NNNNN per update round
 LOAD_TARGET=20000	# resources/s, issue 8
-WRK=${WRK:-wrk}
-CURL=${CURL:-curl}
-JQ=${JQ:-jq}
-LIGHTTPD=${LIGHTTPD:-$(command -v lighttpd || echo /usr/sbin/lighttpd)}
-export LIGHTTPD
+. "$EMBER_SRCDIR/tests/bench/tools.sh"	# WRK CURL JQ LIGHTTPD
 
 HERE=$EMBER_SRCDIR/tests/bench
 LUA=$HERE/bench.lua

@@ -25,7 +25,8 @@ BENCH_BUILD = auto
 
 EXTRA_DIST += tests/bench/bench.sh tests/bench/bench.lua \
 	tests/bench/synthetic.awk tests/bench/patient.json \
-	tests/bench/soak.sh tests/bench/soak.lua
+	tests/bench/soak.sh tests/bench/soak.lua tests/bench/files.lua \
+	tests/bench/tools.sh
 CLEANFILES += $(BENCH_HELPERS)
 
 bench:

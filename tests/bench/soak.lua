@@ -42,20 +42,10 @@ c2xx, c3xx, c4xx, c5xx = 0, 0, 0, 0
 reads, searches, creates, updates = 0, 0, 0, 0
 local base, patients, observations, body, next_update
 
-local function read_lines(file)
-	local t = {}
-	for line in io.lines(file) do
-		if line ~= "" then t[#t + 1] = line end
-	end
-	return t
-end
-
-local function read_all(file)
-	local f = assert(io.open(file, "rb"))
-	local s = f:read("*a")
-	f:close()
-	return s
-end
+-- read_lines, read_all: tests/bench/files.lua, from this script's folder.
+local files = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or
+    "./") .. "files.lua")
+local read_lines, read_all = files.lines, files.all
 
 local function pick(t)
 	return t[math.random(#t)]

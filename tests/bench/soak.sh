@@ -61,11 +61,7 @@ WORKERS=${SOAK_WORKERS:-2}
 PATIENTS=${SOAK_PATIENTS:-2000}
 OBSERVATIONS=${SOAK_OBSERVATIONS:-8000}
 MAX_GROWTH_KB=${SOAK_MAX_GROWTH_KB:-2048}
-WRK=${WRK:-wrk}
-CURL=${CURL:-curl}
-JQ=${JQ:-jq}
-LIGHTTPD=${LIGHTTPD:-$(command -v lighttpd || echo /usr/sbin/lighttpd)}
-export LIGHTTPD
+. "$EMBER_SRCDIR/tests/bench/tools.sh"	# WRK CURL JQ LIGHTTPD
 
 HERE=$EMBER_SRCDIR/tests/bench
 WORK=$SOAK_WORK
