@@ -224,12 +224,13 @@ cmd_stats(struct server *srv)
 		if (rc)
 			goto fail;
 		printf("%-6s resources %llu (current %llu), versions %llu, "
-		    "history %llu, recent %llu, %.1f MiB used of %.0f MiB "
-		    "map\n", sv->svv_desc->vd_name,
+		    "history %llu, postings %llu, recent %llu, %.1f MiB used "
+		    "of %.0f MiB map\n", sv->svv_desc->vd_name,
 		    (unsigned long long)ss.ss_resources,
 		    (unsigned long long)live,
 		    (unsigned long long)ss.ss_versions,
 		    (unsigned long long)ss.ss_history,
+		    (unsigned long long)ss.ss_postings,
 		    (unsigned long long)ss.ss_recent,
 		    (double)(ss.ss_pages * ss.ss_page_size) / 1048576.0,
 		    (double)ss.ss_map_size / 1048576.0);

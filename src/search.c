@@ -2448,6 +2448,23 @@ search_link(struct buf *b, const struct rest_ctx *cx, const struct buf *links,
 	buf_puts(b, "\"}");
 }
 
+/*
+ * Start a searchset entry for Type/id key (klen bytes) in b: the comma
+ * before all but the first, and the fullUrl up to its closing quote.
+ */
+static void
+search_entry_start(struct rest_ctx *cx, const char *key, size_t klen,
+    struct buf *b, int *first)
+{
+	if (!*first)
+		buf_putc(b, ',');
+	*first = 0;
+	buf_puts(b, "{\"fullUrl\":\"");
+	buf_json_escape(b, cx->cx_base, strlen(cx->cx_base));
+	buf_putc(b, '/');
+	buf_json_escape(b, key, klen);
+}
+
 /* Append the stored JSON of rid as a searchset entry. */
 static int
 search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
@@ -2462,13 +2479,7 @@ search_entry(struct rest_ctx *cx, struct store_txn *t, uint64_t rid,
 		return rc;
 	if (sv.sv_deleted)
 		return EMBER_OK;
-	if (!*first)
-		buf_putc(b, ',');
-	*first = 0;
-	buf_puts(b, "{\"fullUrl\":\"");
-	buf_json_escape(b, cx->cx_base, strlen(cx->cx_base));
-	buf_putc(b, '/');
-	buf_json_escape(b, row.sr_key, row.sr_key_len);
+	search_entry_start(cx, row.sr_key, row.sr_key_len, b, first);
 	buf_puts(b, "\",\"resource\":");
 	/* _summary and _elements shape the matches, not the includes. */
 	if (strcmp(mode, "match") == 0) {
@@ -2501,13 +2512,7 @@ search_entry_contained(struct rest_ctx *cx, struct store_txn *t,
 	c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res,
 	    "contained"), (int)idx);
 	if (c != NULL && (rc = json_write(&one, c, 0)) == EMBER_OK) {
-		if (!*first)
-			buf_putc(b, ',');
-		*first = 0;
-		buf_puts(b, "{\"fullUrl\":\"");
-		buf_json_escape(b, cx->cx_base, strlen(cx->cx_base));
-		buf_putc(b, '/');
-		buf_json_escape(b, row.sr_key, row.sr_key_len);
+		search_entry_start(cx, row.sr_key, row.sr_key_len, b, first);
 		if ((cid = json_string(c, "id")) != NULL) {
 			buf_putc(b, '#');
 			buf_json_escape(b, cid, strlen(cid));

@@ -257,6 +257,7 @@ static int
 store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 {
 	struct store_txn	*t, *up = bulk ? NULL : s->s_top;
+	int			 nested = bulk || up != NULL;
 	int			 rc;
 
 	if ((write || bulk) && s->s_readonly)
@@ -265,7 +266,7 @@ store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 		return rc;
 	/* A read on its own takes the last one's handle again, with its
 	 * reader slot and buffers (mdb_txn_renew()). */
-	if (!write && !bulk && up == NULL && (t = s->s_spare) != NULL) {
+	if (!write && !nested && (t = s->s_spare) != NULL) {
 		s->s_spare = NULL;
 		if ((rc = mdb_txn_renew(t->t_txn)) == 0) {
 			*out = t;
@@ -279,18 +280,19 @@ store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 	t->t_store = s;
 	t->t_write = write;
 	t->t_up = up;
-	if ((write || up != NULL || bulk) &&
+	/* Nested, even a read is an LMDB write transaction. */
+	if ((write || nested) &&
 	    (t->t_pend = calloc(1, sizeof(*t->t_pend))) == NULL) {
 		free(t);
 		return EMBER_ENOMEM;
 	}
 	if ((rc = mdb_txn_begin(s->s_env, up ? up->t_txn : NULL,
-	    write || up != NULL || bulk ? 0 : MDB_RDONLY, &t->t_txn))) {
+	    write || nested ? 0 : MDB_RDONLY, &t->t_txn))) {
 		free(t->t_pend);
 		free(t);
 		return store_lmdb_err(rc);
 	}
-	if (up != NULL || bulk)
+	if (nested)
 		s->s_top = t;
 	*out = t;
 	return EMBER_OK;
@@ -1389,6 +1391,8 @@ store_stats(struct store_txn *t, struct store_stats *out)
 			out->ss_versions = st.ms_entries;
 		else if (i == DB_HISTORY)
 			out->ss_history = st.ms_entries;
+		else if (i == DB_POSTINGS)
+			out->ss_postings = st.ms_entries;
 		else if (i == DB_RECENT)
 			out->ss_recent = st.ms_entries;
 	}

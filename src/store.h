@@ -291,6 +291,7 @@ struct store_stats {
 	uint64_t	ss_resources;	/* logical resources */
 	uint64_t	ss_versions;	/* stored versions */
 	uint64_t	ss_history;	/* history rows */
+	uint64_t	ss_postings;	/* postings in the main tree */
 	uint64_t	ss_recent;	/* postings in the recent tree */
 	uint64_t	ss_pages;	/* pages in use */
 	uint64_t	ss_page_size;

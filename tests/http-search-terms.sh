@@ -10,22 +10,33 @@
 . "${EMBER_SRCDIR:?run through make check}/tests/lib.sh" || exit 99
 NO_EXAMPLES=1 start_server "debug_plan = on"
 CT='Content-Type: application/fhir+json'
-put() { req PUT "/$1" -H "$CT" --data-binary "$2"; [ "$STATUS" = 201 ] || diag "seed $1: $STATUS $(cat "$BODY")"; }
 
 # A code system with a hierarchy: animal > mammal > (dog, cat), bird.
 C=http://ember.test/cs/animal
-put CodeSystem/animal '{"resourceType":"CodeSystem","id":"animal","url":"'$C'","status":"active","content":"complete","concept":[{"code":"animal","concept":[{"code":"mammal","concept":[{"code":"dog"},{"code":"cat"}]},{"code":"bird"}]},{"code":"plant"}]}'
-put ValueSet/pets '{"resourceType":"ValueSet","id":"pets","url":"http://ember.test/vs/pets","status":"active","compose":{"include":[{"system":"'$C'","concept":[{"code":"dog"},{"code":"cat"}]}]}}'
-put ValueSet/mammals '{"resourceType":"ValueSet","id":"mammals","url":"http://ember.test/vs/mammals","status":"active","compose":{"include":[{"system":"'$C'","filter":[{"property":"concept","op":"is-a","value":"mammal"}]}]}}'
-put ValueSet/no-cats '{"resourceType":"ValueSet","id":"no-cats","url":"http://ember.test/vs/no-cats","status":"active","compose":{"include":[{"system":"'$C'"}],"exclude":[{"system":"'$C'","concept":[{"code":"cat"}]}]}}'
-put ValueSet/loinc '{"resourceType":"ValueSet","id":"loinc","url":"http://ember.test/vs/loinc","status":"active","compose":{"include":[{"system":"http://loinc.org"}],"exclude":[{"system":"http://loinc.org","concept":[{"code":"9-9"}]}]}}'
-put ValueSet/expanded '{"resourceType":"ValueSet","id":"expanded","url":"http://ember.test/vs/expanded","status":"active","expansion":{"timestamp":"2024-01-01","contains":[{"system":"'$C'","code":"bird"},{"system":"http://loinc.org","code":"1-1"}]}}'
-put ValueSet/both '{"resourceType":"ValueSet","id":"both","url":"http://ember.test/vs/both","version":"2","status":"active","compose":{"include":[{"valueSet":["http://ember.test/vs/pets","http://ember.test/vs/expanded"]}]}}'
-put ValueSet/loop '{"resourceType":"ValueSet","id":"loop","url":"http://ember.test/vs/loop","status":"active","compose":{"include":[{"valueSet":["http://ember.test/vs/loop"]}]}}'
-put ValueSet/odd '{"resourceType":"ValueSet","id":"odd","url":"http://ember.test/vs/odd","status":"active","compose":{"include":[{"system":"'$C'","filter":[{"property":"concept","op":"regex","value":"d.*"}]}]}}'
+seed CodeSystem/animal '{"resourceType":"CodeSystem","id":"animal","url":"'$C'","status":"active","content":"complete","concept":[{"code":"animal","concept":[{"code":"mammal","concept":[{"code":"dog"},{"code":"cat"}]},{"code":"bird"}]},{"code":"plant"}]}'
+seed ValueSet/pets '{"resourceType":"ValueSet","id":"pets","url":"http://ember.test/vs/pets","status":"active","compose":{"include":[{"system":"'$C'","concept":[{"code":"dog"},{"code":"cat"}]}]}}'
+seed ValueSet/mammals '{"resourceType":"ValueSet","id":"mammals","url":"http://ember.test/vs/mammals","status":"active","compose":{"include":[{"system":"'$C'","filter":[{"property":"concept","op":"is-a","value":"mammal"}]}]}}'
+seed ValueSet/no-cats '{"resourceType":"ValueSet","id":"no-cats","url":"http://ember.test/vs/no-cats","status":"active","compose":{"include":[{"system":"'$C'"}],"exclude":[{"system":"'$C'","concept":[{"code":"cat"}]}]}}'
+seed ValueSet/loinc '{"resourceType":"ValueSet","id":"loinc","url":"http://ember.test/vs/loinc","status":"active","compose":{"include":[{"system":"http://loinc.org"}],"exclude":[{"system":"http://loinc.org","concept":[{"code":"9-9"}]}]}}'
+seed ValueSet/expanded '{"resourceType":"ValueSet","id":"expanded","url":"http://ember.test/vs/expanded","status":"active","expansion":{"timestamp":"2024-01-01","contains":[{"system":"'$C'","code":"bird"},{"system":"http://loinc.org","code":"1-1"}]}}'
+seed ValueSet/both '{"resourceType":"ValueSet","id":"both","url":"http://ember.test/vs/both","version":"2","status":"active","compose":{"include":[{"valueSet":["http://ember.test/vs/pets","http://ember.test/vs/expanded"]}]}}'
+seed ValueSet/loop '{"resourceType":"ValueSet","id":"loop","url":"http://ember.test/vs/loop","status":"active","compose":{"include":[{"valueSet":["http://ember.test/vs/loop"]}]}}'
+seed ValueSet/odd '{"resourceType":"ValueSet","id":"odd","url":"http://ember.test/vs/odd","status":"active","compose":{"include":[{"system":"'$C'","filter":[{"property":"concept","op":"regex","value":"d.*"}]}]}}'
+
+# status_table TYPE: for each line "query <TAB> status and the ids of
+# what TYPE?query returns, sorted ('-' for none)" on standard input,
+# check the status and the ids.
+status_table() {
+	local q want got
+	while IFS=$'\t' read -r q want; do
+		req GET "/$1?$q"
+		got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
+		is "$STATUS ${got:--}" "$want" "$q"
+	done
+}
 
 obs() {	# obs ID SYSTEM CODE [extra JSON members]
-	put "Observation/$1" '{"resourceType":"Observation","id":"'$1'","status":"final","code":{"coding":[{"system":"'$2'","code":"'$3'"}]}'"${4:+,$4}"'}'
+	seed "Observation/$1" '{"resourceType":"Observation","id":"'$1'","status":"final","code":{"coding":[{"system":"'$2'","code":"'$3'"}]}'"${4:+,$4}"'}'
 }
 obs dog $C dog '"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">A <b>brown</b> Dóg, seen at the Zoo&amp;Park</div>"}'
 obs cat $C cat '"note":[{"text":"Sleeps all afternoon"}]'
@@ -34,19 +45,13 @@ obs plant $C plant
 obs mammal $C mammal
 obs l1 http://loinc.org 1-1 '"note":[{"text":"brown sugar"}]'
 obs l9 http://loinc.org 9-9
-put Observation/bare '{"resourceType":"Observation","id":"bare","status":"final","code":{"text":"no coding"}}'
-put List/l '{"resourceType":"List","id":"l","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/dog"}},{"item":{"reference":"http://elsewhere.example/fhir/Observation/cat"}},{"item":{"reference":"Observation/bird/_history/1"}},{"item":{"reference":"Observation/plant"},"deleted":true},{"item":{"reference":"Patient/x"}},{"item":{"reference":"Observation/gone"}}]}'
-put List/m '{"resourceType":"List","id":"m","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/l1"}}]}'
+seed Observation/bare '{"resourceType":"Observation","id":"bare","status":"final","code":{"text":"no coding"}}'
+seed List/l '{"resourceType":"List","id":"l","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/dog"}},{"item":{"reference":"http://elsewhere.example/fhir/Observation/cat"}},{"item":{"reference":"Observation/bird/_history/1"}},{"item":{"reference":"Observation/plant"},"deleted":true},{"item":{"reference":"Patient/x"}},{"item":{"reference":"Observation/gone"}}]}'
+seed List/m '{"resourceType":"List","id":"m","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/l1"}}]}'
 
 VS=http://ember.test/vs
 # query <TAB> the matches, sorted, space-separated ("-" for none)
-while IFS=$'\t' read -r q want; do
-	[ -z "$q" ] && continue
-	req GET "/$q"
-	got=$(jqb '[.entry[]? | select(.search.mode == "match") | .resource.id] | sort | join(" ")')
-	[ -z "$got" ] && got=-
-	is "$STATUS $got" "200 $want" "$q"
-done <<TABLE
+match_table <<TABLE
 Observation?code:in=$VS/pets	cat dog
 Observation?code:in=ValueSet/pets	cat dog
 Observation?code:in=$VS/mammals	cat dog mammal
@@ -126,13 +131,9 @@ is "$STATUS" 400 "a deleted ValueSet is not there"
 
 # identifier:of-type=type-system|type-code|value.
 V2=http://terminology.hl7.org/CodeSystem/v2-0203
-put Patient/p1 '{"resourceType":"Patient","id":"p1","identifier":[{"type":{"coding":[{"system":"'$V2'","code":"MR"}]},"system":"urn:h","value":"12345"}]}'
-put Patient/p2 '{"resourceType":"Patient","id":"p2","identifier":[{"type":{"coding":[{"system":"'$V2'","code":"DL"}]},"system":"urn:dmv","value":"12345"},{"system":"urn:x","value":"MR"}]}'
-while IFS=$'\t' read -r q want; do
-	req GET "/Patient?$q"
-	got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
-	is "$STATUS ${got:--}" "$want" "$q"
-done <<TABLE
+seed Patient/p1 '{"resourceType":"Patient","id":"p1","identifier":[{"type":{"coding":[{"system":"'$V2'","code":"MR"}]},"system":"urn:h","value":"12345"}]}'
+seed Patient/p2 '{"resourceType":"Patient","id":"p2","identifier":[{"type":{"coding":[{"system":"'$V2'","code":"DL"}]},"system":"urn:dmv","value":"12345"},{"system":"urn:x","value":"MR"}]}'
+status_table Patient <<TABLE
 identifier:of-type=$V2|MR|12345	200 p1
 identifier:of-type=$V2|DL|12345	200 p2
 identifier:of-type=$V2|MR|999	200 -
@@ -146,7 +147,7 @@ TABLE
 # parameter's keys once instead of each match's owned keys: 300
 # Observations "many" on p1 and p2, 20 "few" on p3; the answer must
 # not change with the path taken.
-put Patient/p3 '{"resourceType":"Patient","id":"p3"}'
+seed Patient/p3 '{"resourceType":"Patient","id":"p3"}'
 entries=
 for i in $(seq 1 320); do
 	if [ "$i" -le 300 ]; then code=many; pid=p$((i % 2 + 1)); else code=few; pid=p3; fi
@@ -154,11 +155,7 @@ for i in $(seq 1 320); do
 done
 req POST / -H "$CT" --data-binary "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[$entries]}"
 is "$STATUS" 200 "320 Observations in one transaction"
-while IFS=$'\t' read -r q want; do
-	req GET "/Patient?$q"
-	got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
-	is "$STATUS ${got:--}" "$want" "$q"
-done <<'TABLE'
+status_table Patient <<'TABLE'
 _has:Observation:subject:code=urn:n|many	200 p1 p2
 _has:Observation:subject:code=urn:n|few	200 p3
 _has:Observation:subject:code=urn:n|many,urn:n|few	200 p1 p2 p3
@@ -167,13 +164,9 @@ TABLE
 
 # Composites of three components (R4 MolecularSequence coordinates):
 # a token, then two numbers, each with its prefix.
-put MolecularSequence/ms1 '{"resourceType":"MolecularSequence","id":"ms1","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]},"windowStart":22125500,"windowEnd":22125510},"variant":[{"start":22125503,"end":22125504,"observedAllele":"C","referenceAllele":"T"},{"start":22125508,"end":22125509,"observedAllele":"A","referenceAllele":"G"}]}'
-put MolecularSequence/ms2 '{"resourceType":"MolecularSequence","id":"ms2","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"2"}]},"windowStart":100,"windowEnd":200},"variant":[{"start":150,"end":151}]}'
-while IFS=$'\t' read -r q want; do
-	req GET "/MolecularSequence?$q"
-	got=$(jqb '[.entry[]?.resource.id] | sort | join(" ")')
-	is "$STATUS ${got:--}" "$want" "$q"
-done <<'TABLE'
+seed MolecularSequence/ms1 '{"resourceType":"MolecularSequence","id":"ms1","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"1"}]},"windowStart":22125500,"windowEnd":22125510},"variant":[{"start":22125503,"end":22125504,"observedAllele":"C","referenceAllele":"T"},{"start":22125508,"end":22125509,"observedAllele":"A","referenceAllele":"G"}]}'
+seed MolecularSequence/ms2 '{"resourceType":"MolecularSequence","id":"ms2","coordinateSystem":0,"referenceSeq":{"chromosome":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/chromosome-human","code":"2"}]},"windowStart":100,"windowEnd":200},"variant":[{"start":150,"end":151}]}'
+status_table MolecularSequence <<'TABLE'
 chromosome-variant-coordinate=1$gt22125500$lt22125505	200 ms1
 chromosome-variant-coordinate=1$gt22125504$lt22125508	200 -
 chromosome-variant-coordinate=1$ge22125508$le22125509	200 ms1
@@ -193,9 +186,9 @@ TABLE
 # their own type's parameters; every criterion must hold for one and the
 # same contained resource.
 R=http://www.nlm.nih.gov/research/umls/rxnorm
-put Medication/m1 '{"resourceType":"Medication","id":"m1","status":"active","code":{"coding":[{"system":"'$R'","code":"1049630"}]}}'
-put MedicationRequest/mr1 '{"resourceType":"MedicationRequest","id":"mr1","contained":[{"resourceType":"Medication","id":"med","status":"active","code":{"coding":[{"system":"'$R'","code":"1049630"}]}}],"status":"active","intent":"order","medicationReference":{"reference":"#med"},"subject":{"reference":"Patient/x"}}'
-put MedicationRequest/mr2 '{"resourceType":"MedicationRequest","id":"mr2","contained":[{"resourceType":"Medication","id":"a","status":"active","code":{"coding":[{"system":"'$R'","code":"111"}]}},{"resourceType":"Medication","id":"b","status":"inactive","code":{"coding":[{"system":"'$R'","code":"222"}]}}],"status":"active","intent":"order","medicationReference":{"reference":"#a"},"subject":{"reference":"Patient/x"}}'
+seed Medication/m1 '{"resourceType":"Medication","id":"m1","status":"active","code":{"coding":[{"system":"'$R'","code":"1049630"}]}}'
+seed MedicationRequest/mr1 '{"resourceType":"MedicationRequest","id":"mr1","contained":[{"resourceType":"Medication","id":"med","status":"active","code":{"coding":[{"system":"'$R'","code":"1049630"}]}}],"status":"active","intent":"order","medicationReference":{"reference":"#med"},"subject":{"reference":"Patient/x"}}'
+seed MedicationRequest/mr2 '{"resourceType":"MedicationRequest","id":"mr2","contained":[{"resourceType":"Medication","id":"a","status":"active","code":{"coding":[{"system":"'$R'","code":"111"}]}},{"resourceType":"Medication","id":"b","status":"inactive","code":{"coding":[{"system":"'$R'","code":"222"}]}}],"status":"active","intent":"order","medicationReference":{"reference":"#a"},"subject":{"reference":"Patient/x"}}'
 while IFS=$'\t' read -r q want; do
 	req GET "/Medication?$q"
 	got=$(jqb '[.entry[]? | select(.search.mode == "match") | .fullUrl | split("/") | .[-2:] | join("/")] | sort | join(" ")')

@@ -134,6 +134,27 @@ req() {
 	fi
 }
 
+# seed TYPE/ID JSON: PUT a resource the test searches (201 expected,
+# else a diagnostic).
+seed() {
+	req PUT "/$1" -H 'Content-Type: application/fhir+json' --data-binary "$2"
+	[ "$STATUS" = 201 ] || diag "seed $1: $STATUS $(cat "$BODY")"
+}
+
+# match_table: for each line "query <TAB> the ids of its matches, sorted,
+# space-separated ('-' for none)" on standard input, GET the query and
+# check its status is 200 and its matches are exactly those.
+match_table() {
+	local q want got
+	while IFS=$'\t' read -r q want; do
+		[ -z "$q" ] && continue
+		req GET "/$q"
+		got=$(jqb '[.entry[]? | select(.search.mode == "match") | .resource.id] | sort | join(" ")')
+		[ -z "$got" ] && got=-
+		is "$STATUS $got" "200 $want" "$q"
+	done
+}
+
 # header NAME: the value of a response header of the last req.
 header() {
 	grep -i "^$1:" "$HDRS" | head -n 1 | sed 's/^[^:]*:[[:space:]]*//; s/\r$//'
