@@ -322,7 +322,7 @@ crud_read(struct rest_ctx *cx)
 
 	if ((rc = crud_begin(cx, 0, &t)))
 		return rc;
-	rc = store_current(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
+	rc = store_latest(t, cx->cx_type, cx->cx_type_len, cx->cx_id,
 	    cx->cx_id_len, &row);
 	if (rc == EMBER_ENOTFOUND) {
 		store_txn_abort(t);

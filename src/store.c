@@ -88,6 +88,9 @@ struct store_txn {
 	struct store_pending *t_pend;	/* write: shared with borrowers */
 	struct buf	 t_owned;	/* store_postings_owned()'s answer */
 	struct buf	 t_json;	/* store_version()'s answer */
+	MDB_cursor	*t_vcur;	/* read-only: store_latest()'s cursor */
+	uint64_t	 t_vrid;	/* on this version of rid, if not 0 */
+	uint32_t	 t_vvid;
 };
 
 static int
@@ -269,6 +272,12 @@ store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 	if (!write && !nested && (t = s->s_spare) != NULL) {
 		s->s_spare = NULL;
 		if ((rc = mdb_txn_renew(t->t_txn)) == 0) {
+			t->t_vrid = 0;
+			if (t->t_vcur != NULL &&
+			    mdb_cursor_renew(t->t_txn, t->t_vcur) != 0) {
+				mdb_cursor_close(t->t_vcur);
+				t->t_vcur = NULL;
+			}
 			*out = t;
 			return EMBER_OK;
 		}
@@ -315,6 +324,9 @@ store_txn_free(struct store_txn *t)
 		buf_free(&t->t_pend->pd_lz);
 		free(t->t_pend);
 	}
+	/* Only read-only handles have one: closed even after the end. */
+	if (t->t_vcur != NULL)
+		mdb_cursor_close(t->t_vcur);
 	buf_free(&t->t_owned);
 	buf_free(&t->t_json);
 	free(t);
@@ -489,6 +501,61 @@ store_current(struct store_txn *t, const char *type, size_t type_len,
 }
 
 int
+store_latest(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, struct store_row *out)
+{
+	char			 key[STORE_KEY_MAX];
+	unsigned char		 vk[12];
+	const unsigned char	*p;
+	MDB_val			 k, v;
+	uint64_t		 rid;
+	int			 rc;
+
+	/* A cursor is kept by read-only handles only (t_pend is NULL
+	 * exactly for those): a write goes the usual way. */
+	if (t->t_pend != NULL)
+		return store_current(t, type, type_len, id, id_len, out);
+	if ((k.mv_size = store_key(key, type, type_len, id, id_len)) == 0)
+		return EMBER_ENOTFOUND;
+	k.mv_data = key;
+	if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_IDS], &k, &v)))
+		return store_lmdb_err(rc);
+	if (v.mv_size != 8)
+		return EMBER_ESTORE;
+	rid = be64_get(v.mv_data);
+	t->t_vrid = 0;
+	if (t->t_vcur == NULL && (rc = mdb_cursor_open(t->t_txn,
+	    t->t_store->s_dbi[DB_VERSIONS], &t->t_vcur)))
+		return store_lmdb_err(rc);
+	/* The first key at or past (rid, the largest vid), then back one
+	 * unless it is that very key: rid's newest version. */
+	be64_put(vk, rid);
+	be32_put(vk + 8, UINT32_MAX);
+	k.mv_data = vk;
+	k.mv_size = 12;
+	rc = mdb_cursor_get(t->t_vcur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && !(k.mv_size == 12 && memcmp(k.mv_data, vk, 12) == 0))
+		rc = mdb_cursor_get(t->t_vcur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(t->t_vcur, &k, &v, MDB_LAST);
+	if (rc)
+		return rc == MDB_NOTFOUND ? EMBER_ESTORE : store_lmdb_err(rc);
+	p = k.mv_data;
+	if (k.mv_size != 12 || be64_get(p) != rid || v.mv_size < VER_HDR)
+		return EMBER_ESTORE;
+	out->sr_rid = rid;
+	out->sr_version = be32_get(p + 8);
+	p = v.mv_data;
+	out->sr_deleted = (be32_get(p + 8) & FLAG_DELETED) != 0;
+	out->sr_last_updated = be64_get(p);
+	out->sr_key = NULL;
+	out->sr_key_len = 0;
+	t->t_vrid = rid;
+	t->t_vvid = out->sr_version;
+	return EMBER_OK;
+}
+
+int
 store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
     struct store_version *out)
 {
@@ -504,8 +571,13 @@ store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
 	be32_put(vk + 8, vid);
 	k.mv_data = vk;
 	k.mv_size = 12;
-	if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_VERSIONS], &k, &v)))
-		return store_lmdb_err(rc);
+	/* Just found by store_latest(): no second lookup. */
+	if (t->t_vrid == 0 || t->t_vrid != rid || t->t_vvid != vid ||
+	    mdb_cursor_get(t->t_vcur, &k, &v, MDB_GET_CURRENT) != 0) {
+		if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_VERSIONS],
+		    &k, &v)))
+			return store_lmdb_err(rc);
+	}
 	if (v.mv_size < VER_HDR)
 		return EMBER_ESTORE;
 	p = v.mv_data;

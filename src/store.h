@@ -153,6 +153,15 @@ void store_bulk_abort(struct store *s);
 int store_current(struct store_txn *t, const char *type, size_t type_len,
     const char *id, size_t id_len, struct store_row *out);
 
+/*
+ * Look up the current row of Type/id from its newest stored version,
+ * which agrees with the row (store_check()): one B-tree lookup fewer
+ * than store_current(), and a store_version() of that version next on t
+ * takes none.  As store_current(), but sr_key is NULL (length 0).
+ */
+int store_latest(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, struct store_row *out);
+
 /* Look up the current row by rid.  As store_current(). */
 int store_row(struct store_txn *t, uint64_t rid, struct store_row *out);
 

@@ -70,6 +70,66 @@ static const struct {
 	{ "Patient", "b", 2, STORE_PUT, "{\"b\":2}", EMBER_OK },
 };
 
+/*
+ * store_latest() agrees with store_current() on every resource of the
+ * writes above: the first rid (found past its last version, then back
+ * one), one in the middle, the last one in the tree, an unknown id; in
+ * a read and, where it takes store_current()'s way, in a write.  The
+ * version it found is then read without a lookup, and is the right one.
+ */
+static const struct {
+	const char	*type, *id;
+	const char	*json;		/* of the current version, or NULL */
+} latest[] = {
+	{ "Patient", "a", "" },			/* deleted at 3 */
+	{ "Patient", "b", "{\"b\":2}" },
+	{ "Observation", "o", "{\"o\":1}" },	/* the last rid */
+	{ "Patient", "zz", NULL },
+	{ "Patient", "b", "{\"b\":2}" },	/* again, on the same cursor */
+};
+
+static void
+test_latest(struct store *s)
+{
+	struct store_txn	*t;
+	struct store_row	 want, got;
+	struct store_version	 sv;
+	char			 body[64];
+	size_t			 i;
+	int			 w, rc;
+
+	for (w = 0; w < 2; w++) {
+		store_txn_begin(s, w, &t);
+		for (i = 0; i < sizeof(latest) / sizeof(latest[0]); i++) {
+			const char *type = latest[i].type, *id = latest[i].id;
+
+			rc = store_current(t, type, strlen(type), id,
+			    strlen(id), &want);
+			is_int(store_latest(t, type, strlen(type), id,
+			    strlen(id), &got), rc, "%s: latest %s/%s: %s",
+			    w ? "write" : "read", type, id,
+			    ember_strerror(rc));
+			if (rc != EMBER_OK)
+				continue;
+			ok(got.sr_rid == want.sr_rid &&
+			    got.sr_version == want.sr_version &&
+			    got.sr_deleted == want.sr_deleted &&
+			    got.sr_last_updated == want.sr_last_updated,
+			    "%s: latest %s/%s is the current row (v%u)",
+			    w ? "write" : "read", type, id, got.sr_version);
+			is_int(store_version(t, got.sr_rid, got.sr_version,
+			    &sv), EMBER_OK, "then its version");
+			snprintf(body, sizeof(body), "%.*s",
+			    (int)sv.sv_json_len, sv.sv_json);
+			is_str(body, latest[i].json, "%s/%s: its content",
+			    type, id);
+			is_int(store_version(t, got.sr_rid, 1, &sv),
+			    EMBER_OK, "and version 1 after it");
+		}
+		store_txn_abort(t);
+	}
+}
+
 /* Blob form of posting keys: each a 2-byte length and the bytes. */
 static void
 blob_add(struct buf *b, const char *key)
@@ -483,6 +543,7 @@ main(void)
 	is_int(store_clock(t, &n), EMBER_EINTERNAL, "no clock in a read");
 	store_txn_abort(t);
 
+	test_latest(s);
 	test_bodies(s);
 	test_postings(s, 0);
 	test_bulk(s);
