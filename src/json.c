@@ -1,14 +1,18 @@
 /*
  * json.c: strict parse and exact write of JSON; see json.h.
  *
- * The scan before cJSON follows RFC 8259's grammar only as far as it
- * must: it tracks strings (to find the numbers outside them and check
- * their bytes), nesting depth and number lexemes.  Whether the text is
- * well-formed JSON is cJSON's judgement.
+ * The parser reads the text once and builds cJSON's trees itself, with
+ * cJSON's allocator, so that cJSON_Delete() and the rest of cJSON work
+ * on them as on their own.  It accepts what cJSON 1.7 accepts, less
+ * what a FHIR server must refuse (see json.h), and builds the same
+ * nodes, the last child in the first one's prev as cJSON keeps it.
+ * Numbers follow RFC 8259's grammar, where cJSON took what strtod()
+ * takes ("01", "1."), and json_write() would have given it back.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +23,20 @@
 #include "json.h"
 
 #define JSON_NUMBER_MAX	64	/* longest number text accepted */
+/* Deeper nesting than cJSON itself allows is refused, whatever the
+ * caller's limit: the parser recurses once per level. */
+#define JSON_DEPTH_MAX	CJSON_NESTING_LIMIT
 
-struct json_span {
-	size_t	off;
-	size_t	len;
-};
-
-struct json_scan {
-	struct json_span *spans;
-	size_t		  nspans;
-	size_t		  cap;
+/* One parse: the text, where it is, and the first error met. */
+struct json_parser {
+	const unsigned char	*start;
+	const unsigned char	*p;
+	const unsigned char	*end;
+	unsigned		 depth;
+	unsigned		 max_depth;
+	int			 rc;
+	char			*err;
+	size_t			 errsz;
 };
 
 static void
@@ -38,166 +46,414 @@ json_err(char *err, size_t errsz, const char *msg, size_t off)
 		snprintf(err, errsz, "%s at byte %zu", msg, off);
 }
 
-static int
-json_scan_text(const char *text, size_t len, unsigned max_depth,
-    struct json_scan *sc, char *err, size_t errsz)
+/* Record the first error, at byte at; returns NULL for the caller. */
+static void *
+json_fail(struct json_parser *jp, int rc, const char *msg,
+    const unsigned char *at)
 {
-	const unsigned char	*p = (const unsigned char *)text;
-	size_t			 i = 0, n, start, k, run;
-	unsigned		 depth = 0;
-	struct json_span	*grown;
-
-	while (i < len) {
-		switch (p[i]) {
-		case '{':
-		case '[':
-			if (++depth > max_depth) {
-				json_err(err, errsz, "nesting too deep", i);
-				return EMBER_EDEPTH;
-			}
-			i++;
-			break;
-		case '}':
-		case ']':
-			if (depth > 0)
-				depth--;
-			i++;
-			break;
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
-			/* Pretty-printed JSON: mostly indentation. */
-			while (++i < len && (p[i] == ' ' || p[i] == '\t' ||
-			    p[i] == '\n' || p[i] == '\r'))
-				;
-			break;
-		case '"':
-			for (i++, run = 0; i < len && p[i] != '"'; ) {
-				/* Printable ASCII but the two specials; past
-				 * eight of them, a long run: a word at a time. */
-				if (p[i] >= 0x20 && p[i] < 0x80 && p[i] != '\\') {
-					i++;
-					if (++run == 8 && len - i >= 16)
-						i += buf_ascii_span(text + i,
-						    len - i, "\"\\");
-					continue;
-				}
-				run = 0;
-				if (p[i] == '\\') {
-					if (i + 1 >= len)
-						break;
-					/* cJSON reads a bad \u escape as U+0000
-					 * and cuts the string there. */
-					for (k = 2; p[i + 1] == 'u' && k < 6 &&
-					    i + k < len && isxdigit(p[i + k]); k++)
-						;
-					if (p[i + 1] == 'u' && k < 6) {
-						json_err(err, errsz,
-						    "bad \\u escape", i);
-						return EMBER_EINVAL;
-					}
-					if (p[i + 1] == 'u' &&
-					    memcmp(p + i + 2, "0000", 4) == 0) {
-						json_err(err, errsz,
-						    "NUL character in string", i);
-						return EMBER_EINVAL;
-					}
-					i += 2;
-					continue;
-				}
-				if (p[i] < 0x20) {
-					json_err(err, errsz,
-					    "control character in string", i);
-					return EMBER_EINVAL;
-				}
-				if ((n = buf_utf8_decode(p + i, len - i, NULL)) == 0) {
-					json_err(err, errsz, "invalid UTF-8", i);
-					return EMBER_EINVAL;
-				}
-				i += n;
-			}
-			i++;
-			break;
-		case '-': case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
-			start = i;
-			while (i < len && ((p[i] >= '0' && p[i] <= '9') ||
-			    p[i] == '+' || p[i] == '-' || p[i] == '.' ||
-			    p[i] == 'e' || p[i] == 'E'))
-				i++;
-			if (i - start > JSON_NUMBER_MAX) {
-				json_err(err, errsz, "number too long", start);
-				return EMBER_EINVAL;
-			}
-			if (sc->nspans == sc->cap) {
-				size_t cap = sc->cap ? sc->cap * 2 : 32;
-
-				grown = realloc(sc->spans, cap * sizeof(*grown));
-				if (grown == NULL)
-					return EMBER_ENOMEM;
-				sc->spans = grown;
-				sc->cap = cap;
-			}
-			sc->spans[sc->nspans].off = start;
-			sc->spans[sc->nspans].len = i - start;
-			sc->nspans++;
-			break;
-		case '\0':
-			json_err(err, errsz, "NUL byte", i);
-			return EMBER_EINVAL;
-		default:
-			if (p[i] >= 0x80) {
-				json_err(err, errsz, "invalid UTF-8", i);
-				return EMBER_EINVAL;
-			}
-			/* cJSON would skip any byte below 0x20 as a blank. */
-			if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
-			    p[i] != '\r') {
-				json_err(err, errsz, "control character", i);
-				return EMBER_EINVAL;
-			}
-			i++;
-			break;
-		}
+	if (jp->rc == EMBER_OK) {
+		jp->rc = rc;
+		json_err(jp->err, jp->errsz, msg, (size_t)(at - jp->start));
 	}
-	return EMBER_OK;
+	return NULL;
+}
+
+/* A byte where no JSON token can start, or the text ended. */
+static void *
+json_unexpected(struct json_parser *jp)
+{
+	const unsigned char *p = jp->p;
+
+	if (p >= jp->end)
+		return json_fail(jp, EMBER_EINVAL, "malformed JSON", p);
+	if (*p == '\0')
+		return json_fail(jp, EMBER_EINVAL, "NUL byte", p);
+	if (*p >= 0x80)
+		return json_fail(jp, EMBER_EINVAL, "invalid UTF-8", p);
+	if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+		return json_fail(jp, EMBER_EINVAL, "control character", p);
+	return json_fail(jp, EMBER_EINVAL, "malformed JSON", p);
+}
+
+static void
+json_blank(struct json_parser *jp)
+{
+	const unsigned char *p = jp->p;
+
+	while (p < jp->end &&
+	    (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	jp->p = p;
+}
+
+/* The value of the four hex digits at p (checked), as cJSON reads them. */
+static unsigned
+json_hex4(const unsigned char *p)
+{
+	unsigned	v = 0, i;
+
+	for (i = 0; i < 4; i++)
+		v = v << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' :
+		    (p[i] | 0x20) - 'a' + 10);
+	return v;
+}
+
+static int
+json_is_hex4(const unsigned char *p, const unsigned char *end)
+{
+	return end - p >= 4 && isxdigit(p[0]) && isxdigit(p[1]) &&
+	    isxdigit(p[2]) && isxdigit(p[3]);
 }
 
 /*
- * Give each number node, in document order, its original text.  cJSON
- * builds children in document order, so the k-th number node met in a
- * pre-order walk is the k-th number lexeme of the scan.
+ * The \u escape at p (its backslash), checked: its length (6, or 12 for
+ * a surrogate pair) and its code point in *cp; 0 after an error.
  */
-static int
-json_attach_numbers(cJSON *item, const char *text, const struct json_scan *sc,
-    size_t *next, char *err, size_t errsz)
+static size_t
+json_u_escape(struct json_parser *jp, const unsigned char *p,
+    unsigned long *cp)
 {
-	cJSON			*child;
-	const struct json_span	*sp;
-	int			 rc;
+	const char	*why = "malformed JSON";
+	unsigned	 hi, lo;
 
-	for (; item != NULL; item = item->next) {
-		if (cJSON_IsNumber(item)) {
-			if (*next >= sc->nspans)
-				return EMBER_EINTERNAL;
-			sp = &sc->spans[(*next)++];
-			if (!isfinite(item->valuedouble)) {
-				json_err(err, errsz, "number out of range",
-				    sp->off);
-				return EMBER_EINVAL;
-			}
-			if ((item->valuestring = malloc(sp->len + 1)) == NULL)
-				return EMBER_ENOMEM;
-			memcpy(item->valuestring, text + sp->off, sp->len);
-			item->valuestring[sp->len] = '\0';
-		}
-		child = item->child;
-		if (child != NULL &&
-		    (rc = json_attach_numbers(child, text, sc, next, err, errsz)))
-			return rc;
+	if (!json_is_hex4(p + 2, jp->end))
+		why = "bad \\u escape";
+	else if ((hi = json_hex4(p + 2)) == 0)
+		why = "NUL character in string";
+	else if (hi < 0xd800 || hi > 0xdfff) {
+		*cp = hi;
+		return 6;
+	} else if (hi <= 0xdbff && jp->end - p >= 12 && p[6] == '\\' &&
+	    p[7] == 'u' && json_is_hex4(p + 8, jp->end) &&
+	    (lo = json_hex4(p + 8)) >= 0xdc00 && lo <= 0xdfff) {
+		/* A high surrogate and its low half. */
+		*cp = 0x10000 + ((unsigned long)(hi & 0x3ff) << 10 |
+		    (lo & 0x3ff));
+		return 12;
 	}
-	return EMBER_OK;
+	json_fail(jp, EMBER_EINVAL, why, p);
+	return 0;
+}
+
+/* Write code point cp as UTF-8 at o; returns the end. */
+static char *
+json_put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/*
+ * The string whose opening quote is at jp->p: checked (valid UTF-8, no
+ * control byte, known escapes, no NUL), unescaped into new memory from
+ * cJSON's allocator, for a node to own.  NULL after an error.
+ */
+static char *
+json_string_at(struct json_parser *jp)
+{
+	const unsigned char	*s = jp->p + 1, *p = s, *end = jp->end;
+	unsigned long		 cp;
+	char			*out, *o;
+	size_t			 n;
+	int			 esc = 0;
+
+	for (;;) {
+		/* Printable ASCII but the two specials: most bytes, and a
+		 * word at a time in long runs. */
+		if (end - p >= 16)
+			p += buf_ascii_span((const char *)p, (size_t)(end - p),
+			    "\"\\");
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p >= end)
+			return json_fail(jp, EMBER_EINVAL, "malformed JSON", p);
+		if (*p == '"')
+			break;
+		if (*p == '\\') {
+			esc = 1;
+			if (end - p < 2)
+				return json_fail(jp, EMBER_EINVAL,
+				    "malformed JSON", p);
+			if (p[1] == 'u') {
+				if ((n = json_u_escape(jp, p, &cp)) == 0)
+					return NULL;
+				p += n;
+			} else if (strchr("\"\\/bfnrt", p[1]) != NULL &&
+			    p[1] != '\0')
+				p += 2;
+			else
+				return json_fail(jp, EMBER_EINVAL,
+				    "malformed JSON", p);
+			continue;
+		}
+		if (*p < 0x20)
+			return json_fail(jp, EMBER_EINVAL,
+			    "control character in string", p);
+		if ((n = buf_utf8_decode(p, (size_t)(end - p), NULL)) == 0)
+			return json_fail(jp, EMBER_EINVAL, "invalid UTF-8", p);
+		p += n;
+	}
+	n = (size_t)(p - s);
+	jp->p = p + 1;
+	/* Unescaped, a string is never longer than its text. */
+	if ((out = cJSON_malloc(n + 1)) == NULL)
+		return json_fail(jp, EMBER_ENOMEM, "out of memory", s);
+	if (!esc) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return out;
+	}
+	for (o = out, p = s; p < s + n; ) {
+		if (*p != '\\') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			p += json_u_escape(jp, p, &cp);
+			o = json_put_utf8(o, cp);
+			continue;
+		default: *o++ = (char)p[1]; break;	/* " \ / */
+		}
+		p += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* A new node of type, from cJSON's allocator as cJSON's own are. */
+static cJSON *
+json_node(struct json_parser *jp, int type)
+{
+	cJSON *n;
+
+	if ((n = cJSON_malloc(sizeof(*n))) == NULL)
+		return json_fail(jp, EMBER_ENOMEM, "out of memory", jp->p);
+	memset(n, 0, sizeof(*n));
+	n->type = type;
+	return n;
+}
+
+/* Past the digits at p; NULL when there is none. */
+static const unsigned char *
+json_digits(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *s = p;
+
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p > s ? p : NULL;
+}
+
+/*
+ * A number, as RFC 8259 writes one (no leading zero, no bare point or
+ * exponent), finite as a double.  The node keeps its text in its
+ * valuestring, for json_write() to give back exactly.
+ */
+static cJSON *
+json_number(struct json_parser *jp)
+{
+	const unsigned char	*s = jp->p, *p = s, *end = jp->end;
+	char			 lex[JSON_NUMBER_MAX + 1];
+	cJSON			*n;
+	double			 d;
+	size_t			 len;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		p = json_digits(p, end);
+	else
+		p = NULL;
+	if (p != NULL && p < end && *p == '.')
+		p = json_digits(p + 1, end);
+	if (p != NULL && p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		p = json_digits(p, end);
+	}
+	/* What a number may hold, past a number: "01", "1.2.3". */
+	if (p == NULL || (p < end && ((*p >= '0' && *p <= '9') || *p == '-' ||
+	    *p == '+' || *p == '.' || *p == 'e' || *p == 'E')))
+		return json_fail(jp, EMBER_EINVAL, "malformed number", s);
+	if ((len = (size_t)(p - s)) > JSON_NUMBER_MAX)
+		return json_fail(jp, EMBER_EINVAL, "number too long", s);
+	memcpy(lex, s, len);
+	lex[len] = '\0';
+	if (!isfinite(d = strtod(lex, NULL)))
+		return json_fail(jp, EMBER_EINVAL, "number out of range", s);
+	if ((n = json_node(jp, cJSON_Number)) == NULL)
+		return NULL;
+	if ((n->valuestring = cJSON_malloc(len + 1)) == NULL) {
+		cJSON_free(n);
+		return json_fail(jp, EMBER_ENOMEM, "out of memory", s);
+	}
+	memcpy(n->valuestring, lex, len + 1);
+	n->valuedouble = d;
+	/* valueint as cJSON sets it: saturated. */
+	n->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ?
+	    INT_MIN : (int)d;
+	jp->p = p;
+	return n;
+}
+
+static cJSON *json_value(struct json_parser *);
+
+/* Add item at the end of parent's children; cJSON keeps the last one
+ * in the first one's prev. */
+static void
+json_append(cJSON *parent, cJSON **last, cJSON *item)
+{
+	if (*last == NULL)
+		parent->child = item;
+	else {
+		(*last)->next = item;
+		item->prev = *last;
+	}
+	*last = item;
+	parent->child->prev = item;
+}
+
+/* An object or an array, at its opening bracket. */
+static cJSON *
+json_container(struct json_parser *jp)
+{
+	const int	 object = *jp->p == '{';
+	const int	 close = object ? '}' : ']';
+	cJSON		*c, *item, *last = NULL, *a;
+	char		*key = NULL;
+
+	if (++jp->depth > jp->max_depth)
+		return json_fail(jp, EMBER_EDEPTH, "nesting too deep", jp->p);
+	if ((c = json_node(jp, object ? cJSON_Object : cJSON_Array)) == NULL)
+		return NULL;
+	jp->p++;
+	json_blank(jp);
+	if (jp->p < jp->end && *jp->p == close)
+		goto done;
+	for (;;) {
+		if (object) {
+			if (jp->p >= jp->end || *jp->p != '"') {
+				json_unexpected(jp);
+				goto fail;
+			}
+			if ((key = json_string_at(jp)) == NULL)
+				goto fail;
+			/* Objects are small: each key against the earlier
+			 * ones, the first byte a cheap filter. */
+			for (a = c->child; a != NULL; a = a->next)
+				if (a->string[0] == key[0] &&
+				    strcmp(a->string, key) == 0) {
+					if (jp->rc == EMBER_OK && jp->err &&
+					    jp->errsz)
+						snprintf(jp->err, jp->errsz,
+						    "duplicate key \"%s\"", key);
+					jp->rc = EMBER_EINVAL;
+					goto fail;
+				}
+			json_blank(jp);
+			if (jp->p >= jp->end || *jp->p != ':') {
+				json_unexpected(jp);
+				goto fail;
+			}
+			jp->p++;
+			json_blank(jp);
+		}
+		if ((item = json_value(jp)) == NULL)
+			goto fail;
+		item->string = key;
+		key = NULL;
+		json_append(c, &last, item);
+		json_blank(jp);
+		if (jp->p < jp->end && *jp->p == ',') {
+			jp->p++;
+			json_blank(jp);
+			continue;
+		}
+		if (jp->p < jp->end && *jp->p == close)
+			break;
+		json_unexpected(jp);
+		goto fail;
+	}
+done:
+	jp->p++;
+	jp->depth--;
+	return c;
+fail:
+	cJSON_free(key);
+	cJSON_Delete(c);
+	return NULL;
+}
+
+/* A value at jp->p, which is not a blank. */
+static cJSON *
+json_value(struct json_parser *jp)
+{
+	static const struct {
+		const char	*word;
+		size_t		 len;
+		int		 type;
+	} words[] = {
+		{ "true", 4, cJSON_True },
+		{ "false", 5, cJSON_False },
+		{ "null", 4, cJSON_NULL },
+	};
+	cJSON	*n;
+	char	*s;
+	size_t	 i;
+
+	if (jp->p >= jp->end)
+		return json_unexpected(jp);
+	switch (*jp->p) {
+	case '{':
+	case '[':
+		return json_container(jp);
+	case '"':
+		if ((s = json_string_at(jp)) == NULL)
+			return NULL;
+		if ((n = json_node(jp, cJSON_String)) == NULL) {
+			cJSON_free(s);
+			return NULL;
+		}
+		n->valuestring = s;
+		return n;
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		return json_number(jp);
+	}
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if ((size_t)(jp->end - jp->p) >= words[i].len &&
+		    memcmp(jp->p, words[i].word, words[i].len) == 0) {
+			if ((n = json_node(jp, words[i].type)) != NULL) {
+				n->valueint = words[i].type == cJSON_True;
+				jp->p += words[i].len;
+			}
+			return n;
+		}
+	return json_unexpected(jp);
 }
 
 int
@@ -229,46 +485,32 @@ int
 json_parse(const char *text, size_t len, unsigned max_depth,
     cJSON **out, char *err, size_t errsz)
 {
-	struct json_scan	 sc = { NULL, 0, 0 };
-	cJSON			*root = NULL;
-	const char		*end = NULL;
-	size_t			 next = 0;
-	int			 rc;
+	struct json_parser	 jp;
+	cJSON			*root;
 
 	if (len == 0) {
 		json_err(err, errsz, "empty body", 0);
 		return EMBER_EINVAL;
 	}
-	if ((rc = json_scan_text(text, len, max_depth, &sc, err, errsz)))
-		goto fail;
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-
-		json_err(err, errsz, "malformed JSON",
-		    at && at >= text && at <= text + len ? (size_t)(at - text) : 0);
-		rc = EMBER_EINVAL;
-		goto fail;
-	}
+	memset(&jp, 0, sizeof(jp));
+	jp.start = jp.p = (const unsigned char *)text;
+	jp.end = jp.start + len;
+	jp.max_depth = max_depth < JSON_DEPTH_MAX ? max_depth : JSON_DEPTH_MAX;
+	jp.err = err;
+	jp.errsz = errsz;
+	json_blank(&jp);
+	if ((root = json_value(&jp)) == NULL)
+		return jp.rc;
 	/* Only blanks may follow the value. */
-	for (; end != NULL && end < text + len; end++)
-		if (*end != ' ' && *end != '\t' && *end != '\r' && *end != '\n') {
-			json_err(err, errsz, "text after the JSON value",
-			    (size_t)(end - text));
-			rc = EMBER_EINVAL;
-			goto fail;
-		}
-	if ((rc = json_attach_numbers(root, text, &sc, &next, err, errsz)))
-		goto fail;
-	if ((rc = json_check_duplicates(root, err, errsz)))
-		goto fail;
-	free(sc.spans);
+	json_blank(&jp);
+	if (jp.p < jp.end) {
+		json_err(err, errsz, "text after the JSON value",
+		    (size_t)(jp.p - jp.start));
+		cJSON_Delete(root);
+		return EMBER_EINVAL;
+	}
 	*out = root;
 	return EMBER_OK;
-fail:
-	cJSON_Delete(root);
-	free(sc.spans);
-	return rc;
 }
 
 static void

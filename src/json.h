@@ -1,14 +1,15 @@
 /*
- * json.h: strict JSON parsing on top of cJSON, and an exact serializer
+ * json.h: strict JSON parsing into cJSON trees, and an exact serializer
  * (leaf module, prefix json_).
  *
- * cJSON is the parser, but cJSON alone would turn 1.50 into 1.5 and
- * accept things a FHIR server must refuse.  json_parse() first scans the
- * text itself: valid UTF-8, no NUL (\u0000) in strings, nesting within a
- * limit, numbers that fit a double; then lets cJSON build the tree, keeps
- * each number's original text in the node's valuestring, and refuses
- * duplicate keys.  json_write() prints numbers from that text, so decimals
- * come out exactly as they came in.
+ * cJSON's parser would turn 1.50 into 1.5 and accept things a FHIR
+ * server must refuse.  json_parse() reads the text once and builds the
+ * cJSON tree itself: RFC 8259's grammar, numbers included; valid UTF-8;
+ * no control byte or NUL (\u0000) in strings; nesting within a limit;
+ * numbers that fit a double; no key twice in an object.  Each number
+ * keeps its original text in the node's valuestring, and json_write()
+ * prints numbers from it, so decimals come out exactly as they came in.
+ * The trees are cJSON's in every way: cJSON_Delete() frees them.
  */
 #ifndef EMBER_JSON_H
 #define EMBER_JSON_H
@@ -21,7 +22,8 @@ struct buf;
 
 /*
  * Parse len bytes of text into a new cJSON tree in *out.
- * max_depth bounds the nesting of objects and arrays.
+ * max_depth bounds the nesting of objects and arrays (and is at most
+ * cJSON's own limit, CJSON_NESTING_LIMIT).
  * Returns EMBER_OK; EMBER_EINVAL for malformed JSON, invalid UTF-8, a NUL
  * in a string, a duplicate key or a number out of range, EMBER_EDEPTH for
  * too deep nesting, EMBER_ENOMEM.  On failure *out is untouched and, if

@@ -40,7 +40,35 @@ static const struct {
 	{ "{\"s\":\"0123456789abcdefghij\xc3\xb3klmnopqrstuvwxyz~\"}",
 	  EMBER_OK,
 	  "{\"s\":\"0123456789abcdefghij\xc3\xb3klmnopqrstuvwxyz~\"}" },
+	{ "[-0, 0.5e-3, 1E+2, 10]", EMBER_OK, "[-0,0.5e-3,1E+2,10]" },
+	{ "[1234567890123456789012345678901234567890123456789012345678901234]",
+	  EMBER_OK,
+	  "[1234567890123456789012345678901234567890123456789012345678901234]" },
+	{ "{\"s\":\"\\/\\b\\f\\r\\u00e9\\u20ac\"}", EMBER_OK,
+	  "{\"s\":\"/\\u0008\\u000c\\r\xc3\xa9\xe2\x82\xac\"}" },
 	/* Refused. */
+	{ "  \n ", EMBER_EINVAL, NULL },
+	{ "nul", EMBER_EINVAL, NULL },
+	{ "[01]", EMBER_EINVAL, NULL },			/* RFC 8259 numbers */
+	{ "[1.]", EMBER_EINVAL, NULL },
+	{ "[.5]", EMBER_EINVAL, NULL },
+	{ "[-]", EMBER_EINVAL, NULL },
+	{ "[1e]", EMBER_EINVAL, NULL },
+	{ "[+1]", EMBER_EINVAL, NULL },
+	{ "[1.2.3]", EMBER_EINVAL, NULL },
+	{ "[12345678901234567890123456789012345678901234567890123456789012345]",
+	  EMBER_EINVAL, NULL },				/* 65 digits */
+	{ "{\"s\":\"\\ud800\"}", EMBER_EINVAL, NULL },	/* lone high */
+	{ "{\"s\":\"\\udc00\"}", EMBER_EINVAL, NULL },	/* lone low */
+	{ "{\"s\":\"\\ud800\\u0041\"}", EMBER_EINVAL, NULL },
+	{ "{\"s\":\"\\x\"}", EMBER_EINVAL, NULL },	/* unknown escape */
+	{ "{\"s\":\"\\u12\"}", EMBER_EINVAL, NULL },
+	{ "{\"a\" 1}", EMBER_EINVAL, NULL },
+	{ "{1:2}", EMBER_EINVAL, NULL },
+	{ "[1 2]", EMBER_EINVAL, NULL },
+	{ "[1,]", EMBER_EINVAL, NULL },
+	{ "[\x01]", EMBER_EINVAL, NULL },
+	{ "\xef\xbb\xbf{}", EMBER_EINVAL, NULL },		/* a byte order mark */
 	{ "", EMBER_EINVAL, NULL },
 	{ "{", EMBER_EINVAL, NULL },
 	{ "{\"a\":1,}", EMBER_EINVAL, NULL },
