@@ -337,13 +337,34 @@ json_append(cJSON *parent, cJSON **last, cJSON *item)
 	parent->child->prev = item;
 }
 
+/*
+ * Whether object has a member called key already (then the error is
+ * recorded).  Objects are small: each key against the earlier ones, the
+ * first byte a cheap filter.
+ */
+static int
+json_duplicate(struct json_parser *jp, const cJSON *object, const char *key)
+{
+	const cJSON *a;
+
+	for (a = object->child; a != NULL; a = a->next)
+		if (a->string[0] == key[0] && strcmp(a->string, key) == 0) {
+			if (jp->rc == EMBER_OK && jp->err && jp->errsz)
+				snprintf(jp->err, jp->errsz,
+				    "duplicate key \"%s\"", key);
+			jp->rc = EMBER_EINVAL;
+			return 1;
+		}
+	return 0;
+}
+
 /* An object or an array, at its opening bracket. */
 static cJSON *
 json_container(struct json_parser *jp)
 {
 	const int	 object = *jp->p == '{';
 	const int	 close = object ? '}' : ']';
-	cJSON		*c, *item, *last = NULL, *a;
+	cJSON		*c, *item, *last = NULL;
 	char		*key = NULL;
 
 	if (++jp->depth > jp->max_depth)
@@ -362,18 +383,8 @@ json_container(struct json_parser *jp)
 			}
 			if ((key = json_string_at(jp)) == NULL)
 				goto fail;
-			/* Objects are small: each key against the earlier
-			 * ones, the first byte a cheap filter. */
-			for (a = c->child; a != NULL; a = a->next)
-				if (a->string[0] == key[0] &&
-				    strcmp(a->string, key) == 0) {
-					if (jp->rc == EMBER_OK && jp->err &&
-					    jp->errsz)
-						snprintf(jp->err, jp->errsz,
-						    "duplicate key \"%s\"", key);
-					jp->rc = EMBER_EINVAL;
-					goto fail;
-				}
+			if (json_duplicate(jp, c, key))
+				goto fail;
 			json_blank(jp);
 			if (jp->p >= jp->end || *jp->p != ':') {
 				json_unexpected(jp);

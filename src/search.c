@@ -1599,7 +1599,7 @@ search_list(struct search_ctx *sc, const char *type, size_t tlen,
 			rc = EMBER_OK;
 			continue;
 		}
-		if (rc || (rc = term_current_tree(sc->sc_t, row.sr_rid, &list)))
+		if (rc || (rc = term_row_tree(sc->sc_t, &row, &list)))
 			break;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(list,
 		    "entry")) {
@@ -2507,7 +2507,7 @@ search_entry_contained(struct rest_ctx *cx, struct store_txn *t,
 	int			 rc;
 
 	if ((rc = store_row(t, rid, &row)) ||
-	    (rc = term_current_tree(t, rid, &res)))
+	    (rc = term_row_tree(t, &row, &res)))
 		return rc == EMBER_ENOTFOUND ? EMBER_OK : rc;
 	c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res,
 	    "contained"), (int)idx);

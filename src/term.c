@@ -258,19 +258,30 @@ term_found_one(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 }
 
 int
-term_current_tree(struct store_txn *t, uint64_t rid, cJSON **out)
+term_row_tree(struct store_txn *t, const struct store_row *row, cJSON **out)
 {
-	struct store_row	row;
 	struct store_version	v;
 	int			rc;
 
-	if ((rc = store_row(t, rid, &row)) ||
-	    (rc = store_version(t, rid, row.sr_version, &v)))
+	if (row->sr_deleted)
+		return EMBER_ENOTFOUND;
+	if ((rc = store_version(t, row->sr_rid, row->sr_version, &v)))
 		return rc;
-	if (row.sr_deleted || v.sv_json_len == 0)
+	if (v.sv_json_len == 0)
 		return EMBER_ENOTFOUND;
 	return json_parse(v.sv_json, v.sv_json_len, TERM_JSON_DEPTH, out,
 	    NULL, 0);
+}
+
+int
+term_current_tree(struct store_txn *t, uint64_t rid, cJSON **out)
+{
+	struct store_row	row;
+	int			rc;
+
+	if ((rc = store_row(t, rid, &row)))
+		return rc;
+	return term_row_tree(t, &row, out);
 }
 
 /*
@@ -676,7 +687,7 @@ term_expand(struct term_ctx *tc, const char *ref, struct term_set *out)
 		rc = store_current(tc->tc_t, "ValueSet", 8, url + 9,
 		    strlen(url + 9), &row);
 		if (rc == EMBER_OK)
-			rc = term_current_tree(tc->tc_t, row.sr_rid, &vs);
+			rc = term_row_tree(tc->tc_t, &row, &vs);
 	} else
 		rc = term_find(tc, "ValueSet", "url", url, bar, &vs);
 	if (rc == EMBER_ENOTFOUND)

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 struct buf;
+struct store_row;
 struct store_txn;
 struct tables;
 
@@ -74,5 +75,9 @@ int term_contains(const struct term_set *s, const char *code, size_t clen,
  * deleted or unknown; EMBER_EINVAL, EMBER_ENOMEM, EMBER_ESTORE.
  */
 int term_current_tree(struct store_txn *t, uint64_t rid, cJSON **out);
+
+/* The same for the row just looked up (store_current(), store_row()). */
+int term_row_tree(struct store_txn *t, const struct store_row *row,
+    cJSON **out);
 
 #endif /* EMBER_TERM_H */
