@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,116 @@ struct json_parser {
 	int			 rc;
 	char			*err;
 	size_t			 errsz;
+	struct json_arena	*arena;		/* or cJSON's allocator */
 };
+
+/*
+ * Arenas.  A tree parsed into one has its nodes and strings in a few
+ * large blocks, freed together; while it is in use, cJSON frees through
+ * json_arena_release(), which leaves the arena's memory alone.
+ */
+#define JSON_CHUNK_FIRST	((size_t)64 << 10)
+#define JSON_CHUNK_MAX		((size_t)64 << 20)
+#define JSON_ALIGN		16
+
+struct json_chunk {
+	struct json_chunk	*next;		/* the one made before */
+	size_t			 size;		/* of data */
+	size_t			 used;
+	unsigned char		*data;
+};
+
+struct json_arena {
+	struct json_chunk	*chunks;	/* newest first */
+};
+
+static struct json_arena *json_active;
+
+struct json_arena *
+json_arena_new(void)
+{
+	return calloc(1, sizeof(struct json_arena));
+}
+
+void
+json_arena_free(struct json_arena *a)
+{
+	struct json_chunk *c, *next;
+
+	if (a == NULL)
+		return;
+	if (json_active == a)
+		json_arena_use(NULL);
+	for (c = a->chunks; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(a);
+}
+
+/* cJSON's free while an arena is in use. */
+static void
+json_arena_release(void *p)
+{
+	const struct json_chunk	*c;
+	const unsigned char	*q = p;
+
+	if (json_active != NULL)
+		for (c = json_active->chunks; c != NULL; c = c->next)
+			if (q >= c->data && q < c->data + c->size)
+				return;
+	free(p);
+}
+
+void
+json_arena_use(struct json_arena *a)
+{
+	cJSON_Hooks h = { NULL, json_arena_release };
+
+	json_active = a;
+	cJSON_InitHooks(a != NULL ? &h : NULL);
+}
+
+/* n bytes from jp's arena, or from cJSON's allocator. */
+static void *
+json_alloc(struct json_parser *jp, size_t n)
+{
+	struct json_arena	*a = jp->arena;
+	struct json_chunk	*c;
+	size_t			 size;
+	void			*p;
+
+	if (a == NULL)
+		return cJSON_malloc(n);
+	n = (n + JSON_ALIGN - 1) & ~(size_t)(JSON_ALIGN - 1);
+	if ((c = a->chunks) == NULL || c->size - c->used < n) {
+		size = c == NULL ? JSON_CHUNK_FIRST : c->size < JSON_CHUNK_MAX ?
+		    c->size * 2 : JSON_CHUNK_MAX;
+		if (size < n)
+			size = n;
+		/* The chunk's header, then its data, aligned. */
+		if (size > SIZE_MAX - 2 * sizeof(*c) - JSON_ALIGN ||
+		    (c = malloc(sizeof(*c) + JSON_ALIGN + size)) == NULL)
+			return NULL;
+		c->data = (unsigned char *)c + ((sizeof(*c) + JSON_ALIGN - 1) &
+		    ~(size_t)(JSON_ALIGN - 1));
+		c->size = size;
+		c->used = 0;
+		c->next = a->chunks;
+		a->chunks = c;
+	}
+	p = c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+/* Give back memory json_alloc() gave (arena memory stays till the end). */
+static void
+json_unalloc(struct json_parser *jp, void *p)
+{
+	if (jp->arena == NULL)
+		cJSON_free(p);
+}
 
 static void
 json_err(char *err, size_t errsz, const char *msg, size_t off)
@@ -211,7 +321,7 @@ json_string_at(struct json_parser *jp)
 	n = (size_t)(p - s);
 	jp->p = p + 1;
 	/* Unescaped, a string is never longer than its text. */
-	if ((out = cJSON_malloc(n + 1)) == NULL)
+	if ((out = json_alloc(jp, n + 1)) == NULL)
 		return json_fail(jp, EMBER_ENOMEM, "out of memory", s);
 	if (!esc) {
 		memcpy(out, s, n);
@@ -247,7 +357,7 @@ json_node(struct json_parser *jp, int type)
 {
 	cJSON *n;
 
-	if ((n = cJSON_malloc(sizeof(*n))) == NULL)
+	if ((n = json_alloc(jp, sizeof(*n))) == NULL)
 		return json_fail(jp, EMBER_ENOMEM, "out of memory", jp->p);
 	memset(n, 0, sizeof(*n));
 	n->type = type;
@@ -307,8 +417,8 @@ json_number(struct json_parser *jp)
 		return json_fail(jp, EMBER_EINVAL, "number out of range", s);
 	if ((n = json_node(jp, cJSON_Number)) == NULL)
 		return NULL;
-	if ((n->valuestring = cJSON_malloc(len + 1)) == NULL) {
-		cJSON_free(n);
+	if ((n->valuestring = json_alloc(jp, len + 1)) == NULL) {
+		json_unalloc(jp, n);
 		return json_fail(jp, EMBER_ENOMEM, "out of memory", s);
 	}
 	memcpy(n->valuestring, lex, len + 1);
@@ -414,7 +524,7 @@ done:
 	jp->depth--;
 	return c;
 fail:
-	cJSON_free(key);
+	json_unalloc(jp, key);
 	cJSON_Delete(c);
 	return NULL;
 }
@@ -446,7 +556,7 @@ json_value(struct json_parser *jp)
 		if ((s = json_string_at(jp)) == NULL)
 			return NULL;
 		if ((n = json_node(jp, cJSON_String)) == NULL) {
-			cJSON_free(s);
+			json_unalloc(jp, s);
 			return NULL;
 		}
 		n->valuestring = s;
@@ -492,9 +602,10 @@ json_check_duplicates(const cJSON *item, char *err, size_t errsz)
 	return EMBER_OK;
 }
 
-int
-json_parse(const char *text, size_t len, unsigned max_depth,
-    cJSON **out, char *err, size_t errsz)
+/* json_parse() into arena a (or cJSON's allocator, a NULL). */
+static int
+json_parse_in(struct json_arena *a, const char *text, size_t len,
+    unsigned max_depth, cJSON **out, char *err, size_t errsz)
 {
 	struct json_parser	 jp;
 	cJSON			*root;
@@ -509,6 +620,7 @@ json_parse(const char *text, size_t len, unsigned max_depth,
 	jp.max_depth = max_depth < JSON_DEPTH_MAX ? max_depth : JSON_DEPTH_MAX;
 	jp.err = err;
 	jp.errsz = errsz;
+	jp.arena = a;
 	json_blank(&jp);
 	if ((root = json_value(&jp)) == NULL)
 		return jp.rc;
@@ -522,6 +634,26 @@ json_parse(const char *text, size_t len, unsigned max_depth,
 	}
 	*out = root;
 	return EMBER_OK;
+}
+
+int
+json_parse(const char *text, size_t len, unsigned max_depth,
+    cJSON **out, char *err, size_t errsz)
+{
+	return json_parse_in(NULL, text, len, max_depth, out, err, errsz);
+}
+
+int
+json_parse_arena(struct json_arena *a, const char *text, size_t len,
+    unsigned max_depth, cJSON **out, char *err, size_t errsz)
+{
+	/* Freed by cJSON without json_arena_release(), its memory would
+	 * go to free(). */
+	if (a == NULL || a != json_active) {
+		json_err(err, errsz, "internal error: arena not in use", 0);
+		return EMBER_EINTERNAL;
+	}
+	return json_parse_in(a, text, len, max_depth, out, err, errsz);
 }
 
 static void

@@ -34,6 +34,31 @@ int json_parse(const char *text, size_t len, unsigned max_depth,
     cJSON **out, char *err, size_t errsz);
 
 /*
+ * Arenas, for big trees: a tree parsed into one (json_parse_arena())
+ * has its nodes and strings in a few large blocks, and no free() of
+ * each when it goes.  While an arena is in use (json_arena_use(); one
+ * at a time, and one thread), cJSON frees through json.c, which leaves
+ * the arena's memory alone and free()s anything else, so the tree may
+ * be changed as any other (nodes added, detached, deleted) and is freed
+ * with cJSON_Delete() as usual; then json_arena_free() frees its memory
+ * (and stops its use).  Memory cJSON allocated must then be freed with
+ * cJSON_free() or cJSON_Delete(), never free().  json_arena_new() gives
+ * NULL when out of memory.
+ */
+struct json_arena;
+
+struct json_arena *json_arena_new(void);
+void json_arena_use(struct json_arena *a);	/* NULL: none */
+void json_arena_free(struct json_arena *a);
+
+/*
+ * As json_parse(), into arena a, which must be in use (else
+ * EMBER_EINTERNAL).
+ */
+int json_parse_arena(struct json_arena *a, const char *text, size_t len,
+    unsigned max_depth, cJSON **out, char *err, size_t errsz);
+
+/*
  * Append item as JSON to b: minified when pretty is 0, else indented by
  * two spaces.  Numbers print from their original text when they have one.
  * Returns EMBER_OK or EMBER_ENOMEM.

@@ -257,6 +257,7 @@ load_text(struct load *ld, const char *text, size_t len, const char *name)
 {
 	const char	*p, *end = text + len, *nl;
 	char		 where[1100], msg[256];
+	struct json_arena *arena;
 	cJSON		*doc = NULL;
 	size_t		 ext = strlen(name);
 	int		 rc, line = 0;
@@ -284,12 +285,20 @@ load_text(struct load *ld, const char *text, size_t len, const char *name)
 		return EMBER_OK;
 	}
 	ld->ld_bytes += len;
-	if ((rc = json_parse(text, len, ld->ld_depth, &doc, msg, sizeof(msg)))) {
-		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", name, msg);
-		return rc;
+	/* A document may be a Bundle of many MB: its tree goes into an
+	 * arena, freed at once. */
+	if ((arena = json_arena_new()) == NULL) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: out of memory", name);
+		return EMBER_ENOMEM;
 	}
-	rc = load_document(ld, doc, name);
-	cJSON_Delete(doc);
+	json_arena_use(arena);
+	if ((rc = json_parse_arena(arena, text, len, ld->ld_depth, &doc, msg,
+	    sizeof(msg))) == EMBER_OK) {
+		rc = load_document(ld, doc, name);
+		cJSON_Delete(doc);
+	} else
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", name, msg);
+	json_arena_free(arena);
 	return rc;
 }
 

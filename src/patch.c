@@ -601,7 +601,7 @@ patch_rename(cJSON *item, const char *name)
 	if (name != NULL && (copy = strdup(name)) == NULL)
 		return EMBER_ENOMEM;
 	if (!(item->type & cJSON_StringIsConst))
-		free(item->string);
+		cJSON_free(item->string);
 	item->type &= ~cJSON_StringIsConst;
 	item->string = copy;
 	return EMBER_OK;

@@ -138,6 +138,43 @@ main(void)
 	o = cJSON_GetObjectItemCaseSensitive(tree, "a");
 	ok(cJSON_IsArray(o), "cJSON sees the parsed array");
 	cJSON_Delete(tree);
+
+	/* A tree in an arena is changed and freed as any other; nodes
+	 * added to it are freed with it.  (ASan builds check the frees.) */
+	{
+		static const char text[] = "{\"resourceType\":\"Bundle\","
+		    "\"entry\":[{\"resource\":{\"id\":\"a\",\"n\":1.50}},"
+		    "{\"resource\":{\"id\":\"b\"}}]}";
+		struct json_arena	*a = json_arena_new();
+		cJSON			*e, *r;
+
+		tree = NULL;
+		is_int(json_parse_arena(a, text, strlen(text), 32, &tree,
+		    err, sizeof(err)), EMBER_EINTERNAL,
+		    "an arena not in use is refused");
+		json_arena_use(a);
+		is_int(json_parse_arena(a, text, strlen(text), 32, &tree,
+		    err, sizeof(err)), EMBER_OK, "parse into an arena");
+		e = json_get(tree, "entry");
+		r = json_get(cJSON_GetArrayItem(e, 0), "resource");
+		json_set_string(r, "id", "a-much-longer-id-than-before");
+		cJSON_AddStringToObject(r, "added", "x");
+		cJSON_DeleteItemFromObjectCaseSensitive(r, "n");
+		cJSON_Delete(cJSON_DetachItemFromArray(e, 1));
+		buf_reset(&b);
+		json_write(&b, tree, 0);
+		is_str(b.data, "{\"resourceType\":\"Bundle\",\"entry\":[{"
+		    "\"resource\":{\"id\":\"a-much-longer-id-than-before\","
+		    "\"added\":\"x\"}}]}", "an arena tree changed");
+		is_int(json_parse_arena(a, "{\"a\":[1,", 9, 32, &tree, err,
+		    sizeof(err)), EMBER_EINVAL, "a failed parse in an arena");
+		cJSON_Delete(tree);
+		json_arena_free(a);
+		tree = NULL;
+		is_int(json_parse("[true]", 6, 32, &tree, NULL, 0), EMBER_OK,
+		    "after the arena, trees from cJSON's allocator again");
+		cJSON_Delete(tree);
+	}
 	buf_free(&b);
 	tap_done();
 	return tap_exit();
