@@ -482,9 +482,10 @@ store_row(struct store_txn *t, uint64_t rid, struct store_row *out)
 	return store_decode_row(rid, &v, out);
 }
 
-int
-store_current(struct store_txn *t, const char *type, size_t type_len,
-    const char *id, size_t id_len, struct store_row *out)
+/* The rid of Type/id in *rid: EMBER_OK, EMBER_ENOTFOUND, EMBER_ESTORE. */
+static int
+store_rid(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, uint64_t *rid)
 {
 	char	 key[STORE_KEY_MAX];
 	MDB_val	 k, v;
@@ -497,14 +498,26 @@ store_current(struct store_txn *t, const char *type, size_t type_len,
 		return store_lmdb_err(rc);
 	if (v.mv_size != 8)
 		return EMBER_ESTORE;
-	return store_row(t, be64_get(v.mv_data), out);
+	*rid = be64_get(v.mv_data);
+	return EMBER_OK;
+}
+
+int
+store_current(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, struct store_row *out)
+{
+	uint64_t	rid;
+	int		rc;
+
+	if ((rc = store_rid(t, type, type_len, id, id_len, &rid)))
+		return rc;
+	return store_row(t, rid, out);
 }
 
 int
 store_latest(struct store_txn *t, const char *type, size_t type_len,
     const char *id, size_t id_len, struct store_row *out)
 {
-	char			 key[STORE_KEY_MAX];
 	unsigned char		 vk[12];
 	const unsigned char	*p;
 	MDB_val			 k, v;
@@ -515,14 +528,8 @@ store_latest(struct store_txn *t, const char *type, size_t type_len,
 	 * exactly for those): a write goes the usual way. */
 	if (t->t_pend != NULL)
 		return store_current(t, type, type_len, id, id_len, out);
-	if ((k.mv_size = store_key(key, type, type_len, id, id_len)) == 0)
-		return EMBER_ENOTFOUND;
-	k.mv_data = key;
-	if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_IDS], &k, &v)))
-		return store_lmdb_err(rc);
-	if (v.mv_size != 8)
-		return EMBER_ESTORE;
-	rid = be64_get(v.mv_data);
+	if ((rc = store_rid(t, type, type_len, id, id_len, &rid)))
+		return rc;
 	t->t_vrid = 0;
 	if (t->t_vcur == NULL && (rc = mdb_cursor_open(t->t_txn,
 	    t->t_store->s_dbi[DB_VERSIONS], &t->t_vcur)))
