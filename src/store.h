@@ -319,9 +319,9 @@ int store_backup(struct store *s, const char *dst);
  * Check that ids, rows, versions, history and postings agree: every id
  * has a row, every row's versions 1..n exist and the current one
  * matches, every version has its history rows, every posting a current
- * resource owns exists and none is unowned.  Each problem found is passed to report
- * as one English line; *problems counts them.  EMBER_OK unless the
- * store could not be read.
+ * resource owns exists and none is unowned.  Each problem found is
+ * passed to report as one English line; *problems counts them.
+ * EMBER_OK unless the store could not be read.
  */
 int store_check(struct store_txn *t, void (*report)(void *, const char *),
     void *arg, uint64_t *problems);
