@@ -556,6 +556,41 @@ patch_part(const cJSON *param, const char *name)
 }
 
 /*
+ * Add v to obj as member nm; a name given again makes the member an
+ * array of the values in order (a repeating element given as one part
+ * per value).  Takes v, also on failure.  EMBER_OK or EMBER_ENOMEM.
+ */
+static int
+patch_add_member(cJSON *obj, const char *nm, cJSON *v)
+{
+	cJSON	*had = cJSON_GetObjectItemCaseSensitive(obj, nm);
+	cJSON	*arr = NULL, *first = NULL;
+
+	/* A part's value is never an array: an array here is ours. */
+	if (had != NULL && cJSON_IsArray(had)) {
+		if (cJSON_AddItemToArray(had, v))
+			return EMBER_OK;
+	} else if (had != NULL) {
+		/* The array takes the member's place. */
+		if ((first = cJSON_Duplicate(had, 1)) != NULL &&
+		    (arr = cJSON_CreateArray()) != NULL) {
+			cJSON_free(first->string);
+			first->string = NULL;
+			cJSON_AddItemToArray(arr, first);
+			cJSON_AddItemToArray(arr, v);
+			if (cJSON_ReplaceItemInObjectCaseSensitive(obj, nm, arr))
+				return EMBER_OK;
+			cJSON_Delete(arr);
+			return EMBER_ENOMEM;
+		}
+		cJSON_Delete(first);
+	} else if (cJSON_AddItemToObject(obj, nm, v))
+		return EMBER_OK;
+	cJSON_Delete(v);
+	return EMBER_ENOMEM;
+}
+
+/*
  * The value of a part: its value[x] (suffix set to the type, e.g.
  * "Quantity") or, for a complex value given as parts, a new object.
  * Returns a new tree or NULL.
@@ -583,8 +618,7 @@ patch_part_value(const cJSON *part, char *suffix, size_t suffixsz)
 		const char *nm = json_string(c, "name");
 
 		if (nm == NULL || (v = patch_part_value(c, dummy,
-		    sizeof(dummy))) == NULL || !cJSON_AddItemToObject(obj, nm,
-		    v)) {
+		    sizeof(dummy))) == NULL || patch_add_member(obj, nm, v)) {
 			cJSON_Delete(obj);
 			return NULL;
 		}
