@@ -71,6 +71,15 @@ size_t buf_ascii_span(const char *s, size_t len, const char *stops);
  */
 size_t buf_utf8_decode(const unsigned char *p, size_t n, unsigned long *cp);
 
+/*
+ * Write code point cp (below U+110000) as UTF-8 at out, which has room
+ * for 4 bytes; returns the length (1 to 4).
+ */
+size_t buf_utf8_encode(unsigned long cp, char *out);
+
+/* The value of hex digit c (either case), or -1. */
+int buf_hex_digit(int c);
+
 /* Forget the content but keep the memory. */
 void buf_reset(struct buf *b);
 

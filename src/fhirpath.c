@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "error.h"
 #include "fhirpath.h"
 #include "json.h"
@@ -317,17 +318,6 @@ fp_is_ident_char(int ch)
 	return fp_is_ident_start(ch) || (ch >= '0' && ch <= '9');
 }
 
-static int
-fp_hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = fp_lower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /*
  * Decode a quoted string or backtick identifier starting at pp_pos
  * (the opening quote) into the string buffer.
@@ -378,7 +368,7 @@ fp_lex_quoted(struct fp_parser *p, char quote)
 					goto done;
 				}
 				for (k = 1; k <= 4; k++) {
-					int h = fp_hexval((unsigned char)s[i + k]);
+					int h = buf_hex_digit((unsigned char)s[i + k]);
 
 					if (h < 0) {
 						fp_seterr(p->pp_err,
@@ -392,23 +382,11 @@ fp_lex_quoted(struct fp_parser *p, char quote)
 				i += 4;
 				/* UTF-8 encode the BMP code point. */
 				{
-					char u[3];
+					char u[4];
 					size_t un, k2;
 
-					if (v < 0x80) {
-						u[0] = (char)v;
-						un = 1;
-					} else if (v < 0x800) {
-						u[0] = (char)(0xc0 | v >> 6);
-						u[1] = (char)(0x80 | (v & 0x3f));
-						un = 2;
-					} else {
-						u[0] = (char)(0xe0 | v >> 12);
-						u[1] = (char)(0x80 |
-						    (v >> 6 & 0x3f));
-						u[2] = (char)(0x80 | (v & 0x3f));
-						un = 3;
-					}
+					un = buf_utf8_encode((unsigned long)v,
+					    u);
 					for (k2 = 0; k2 < un; k2++) {
 						if ((rc = fp_grow(&tmp, n, &cap,
 						    1)) != EMBER_OK)

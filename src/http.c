@@ -10,18 +10,6 @@
 #include "error.h"
 #include "http.h"
 
-static int
-http_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_percent_decode(const char *s, size_t len, int plus, char *out,
     size_t *outlen)
@@ -33,8 +21,8 @@ http_percent_decode(const char *s, size_t len, int plus, char *out,
 		if (s[i] == '%') {
 			if (len - i < 3)
 				return EMBER_EINVAL;
-			hi = http_hex((unsigned char)s[i + 1]);
-			lo = http_hex((unsigned char)s[i + 2]);
+			hi = buf_hex_digit((unsigned char)s[i + 1]);
+			lo = buf_hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return EMBER_EINVAL;
 			out[o++] = (char)(hi * 16 + lo);

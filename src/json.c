@@ -196,23 +196,21 @@ json_blank(struct json_parser *jp)
 	jp->p = p;
 }
 
-/* The value of the four hex digits at p (checked), as cJSON reads them. */
-static unsigned
-json_hex4(const unsigned char *p)
+/* The value of the four hex digits at p (before end), or -1. */
+static long
+json_hex4(const unsigned char *p, const unsigned char *end)
 {
-	unsigned	v = 0, i;
+	long	v = 0;
+	int	i, d;
 
-	for (i = 0; i < 4; i++)
-		v = v << 4 | (unsigned)(p[i] <= '9' ? p[i] - '0' :
-		    (p[i] | 0x20) - 'a' + 10);
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((d = buf_hex_digit(p[i])) < 0)
+			return -1;
+		v = v << 4 | d;
+	}
 	return v;
-}
-
-static int
-json_is_hex4(const unsigned char *p, const unsigned char *end)
-{
-	return end - p >= 4 && isxdigit(p[0]) && isxdigit(p[1]) &&
-	    isxdigit(p[2]) && isxdigit(p[3]);
 }
 
 /*
@@ -224,18 +222,18 @@ json_u_escape(struct json_parser *jp, const unsigned char *p,
     unsigned long *cp)
 {
 	const char	*why = "malformed JSON";
-	unsigned	 hi, lo;
+	long		 hi, lo;
 
-	if (!json_is_hex4(p + 2, jp->end))
+	if ((hi = json_hex4(p + 2, jp->end)) < 0)
 		why = "bad \\u escape";
-	else if ((hi = json_hex4(p + 2)) == 0)
+	else if (hi == 0)
 		why = "NUL character in string";
 	else if (hi < 0xd800 || hi > 0xdfff) {
-		*cp = hi;
+		*cp = (unsigned long)hi;
 		return 6;
 	} else if (hi <= 0xdbff && jp->end - p >= 12 && p[6] == '\\' &&
-	    p[7] == 'u' && json_is_hex4(p + 8, jp->end) &&
-	    (lo = json_hex4(p + 8)) >= 0xdc00 && lo <= 0xdfff) {
+	    p[7] == 'u' && (lo = json_hex4(p + 8, jp->end)) >= 0xdc00 &&
+	    lo <= 0xdfff) {
 		/* A high surrogate and its low half. */
 		*cp = 0x10000 + ((unsigned long)(hi & 0x3ff) << 10 |
 		    (lo & 0x3ff));
@@ -243,28 +241,6 @@ json_u_escape(struct json_parser *jp, const unsigned char *p,
 	}
 	json_fail(jp, EMBER_EINVAL, why, p);
 	return 0;
-}
-
-/* Write code point cp as UTF-8 at o; returns the end. */
-static char *
-json_put_utf8(char *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | cp >> 6);
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xe0 | cp >> 12);
-		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xf0 | cp >> 18);
-		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
-		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return o;
 }
 
 /*
@@ -341,7 +317,7 @@ json_string_at(struct json_parser *jp)
 		case 't': *o++ = '\t'; break;
 		case 'u':
 			p += json_u_escape(jp, p, &cp);
-			o = json_put_utf8(o, cp);
+			o += buf_utf8_encode(cp, o);
 			continue;
 		default: *o++ = (char)p[1]; break;	/* " \ / */
 		}

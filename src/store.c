@@ -578,7 +578,8 @@ store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
 	be32_put(vk + 8, vid);
 	k.mv_data = vk;
 	k.mv_size = 12;
-	/* Just found by store_latest(): no second lookup. */
+	/* Just found by store_latest(): no second lookup (t_vrid 0: no
+	 * cursor, or not on a version). */
 	if (t->t_vrid == 0 || t->t_vrid != rid || t->t_vvid != vid ||
 	    mdb_cursor_get(t->t_vcur, &k, &v, MDB_GET_CURRENT) != 0) {
 		if ((rc = mdb_get(t->t_txn, t->t_store->s_dbi[DB_VERSIONS],

@@ -71,9 +71,9 @@ req PATCH /Patient/pt -H "$FP" --data-binary "$(fp \
 is "$STATUS $(jqb '.name[0].given | join(" ")') $(jqb 'has("telecom")')" \
     "200 Cleo Ada Ann Beth Zoe false" "move; delete (an emptied list goes); delete of nothing is fine"
 req PATCH /Patient/pt -H "$FP" --data-binary "$(fp \
-    '[{"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},{"name":"name","valueString":"name"},{"name":"value","part":[{"name":"family","valueString":"Poe"},{"name":"given","valueString":"Ed"},{"name":"given","valueString":"Al"}]}]')"
+    '[{"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},{"name":"name","valueString":"name"},{"name":"value","part":[{"name":"family","valueString":"Poe"},{"name":"given","valueString":"Ed"},{"name":"given","valueString":"Al"},{"name":"given","valueString":"Bo"}]}]')"
 is "$STATUS $(jqb '.name[-1].family + ": " + (.name[-1].given | join(" "))')" \
-    "200 Poe: Ed Al" "a part named again: the values of a repeating element, in order"
+    "200 Poe: Ed Al Bo" "a part named again: the values of a repeating element, in order"
 req PATCH /Patient/pt -H "$FP" --data-binary "$(fp \
     '[{"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},{"name":"name","valueString":"birthDate"},{"name":"value","valueDate":"1990-01-01"}]')"
 is "$STATUS" 422 "FHIRPath add to a single element that has a value: 422"

@@ -1,5 +1,6 @@
 /*
- * test-buf.c: the growable buffer and its escapers.
+ * test-buf.c: the growable buffer, its escapers and its UTF-8 and hex
+ * helpers.
  */
 #include "config.h"
 
@@ -52,12 +53,40 @@ static const struct {
 	{ "abcdefg\"", "<>&\"", 0 },
 };
 
+/* buf_utf8_encode: each length at both of its ends. */
+static const struct {
+	unsigned long	 cp;
+	const char	*utf8;
+} cps[] = {
+	{ 0x41, "A" },
+	{ 0x7f, "\x7f" },
+	{ 0x80, "\xc2\x80" },
+	{ 0x7ff, "\xdf\xbf" },
+	{ 0x800, "\xe0\xa0\x80" },
+	{ 0xe9, "\xc3\xa9" },
+	{ 0x20ac, "\xe2\x82\xac" },
+	{ 0xffff, "\xef\xbf\xbf" },
+	{ 0x10000, "\xf0\x90\x80\x80" },
+	{ 0x1f600, "\xf0\x9f\x98\x80" },
+	{ 0x10ffff, "\xf4\x8f\xbf\xbf" },
+};
+
+/* buf_hex_digit: the digits of both cases, and what is next to them. */
+static const struct {
+	int	c, value;
+} hexes[] = {
+	{ '0', 0 }, { '9', 9 }, { 'a', 10 }, { 'f', 15 }, { 'A', 10 },
+	{ 'F', 15 }, { '/', -1 }, { ':', -1 }, { '@', -1 }, { 'G', -1 },
+	{ '`', -1 }, { 'g', -1 }, { 0, -1 }, { 0xb3, -1 },
+};
+
 int
 main(void)
 {
 	struct buf	 b = BUF_INIT;
-	char		*p;
-	size_t		 i, len;
+	char		*p, u[4];
+	size_t		 i, len, n;
+	unsigned long	 back;
 
 	for (i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
 		buf_reset(&b);
@@ -73,6 +102,17 @@ main(void)
 		    spans[i].stops), spans[i].span, "ascii span %zu", i);
 	is_int(buf_ascii_span("0123456789abcdef", 12, ""), 8,
 	    "ascii span: no word past len");
+
+	for (i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		n = buf_utf8_encode(cps[i].cp, u);
+		ok(n == strlen(cps[i].utf8) && memcmp(u, cps[i].utf8, n) == 0,
+		    "utf8 encode U+%04lX", cps[i].cp);
+		ok(buf_utf8_decode((const unsigned char *)u, n, &back) == n &&
+		    back == cps[i].cp, "utf8 decode U+%04lX back", cps[i].cp);
+	}
+	for (i = 0; i < sizeof(hexes) / sizeof(hexes[0]); i++)
+		is_int(buf_hex_digit(hexes[i].c), hexes[i].value,
+		    "hex digit 0x%02x", hexes[i].c);
 
 	buf_reset(&b);
 	for (i = 0; i < 10000; i++)
