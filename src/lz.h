@@ -12,14 +12,14 @@ struct buf;
 struct lz_prep;
 
 /*
- * The dictionary's hash chains, the same for every stream: made once per
+ * The dictionary's hash table, the same for every stream: made once per
  * store, freed with free().  NULL when out of memory.
  */
 struct lz_prep *lz_prepare(void);
 
 /*
  * Compress src (n bytes) into out (reset first).  work holds the window
- * and chains between calls.  Returns EMBER_OK (out may be no shorter
+ * and hash table between calls.  Returns EMBER_OK (out may be no shorter
  * than src: the caller checks) or EMBER_ENOMEM.
  */
 int lz_compress(const struct lz_prep *lp, const void *src, size_t n,
