@@ -135,9 +135,12 @@ void store_txn_abort(struct store_txn *t);
  * until store_bulk_commit(), which commits durably.  A page that many
  * commits would each copy and write (the leaves of the postings, shared
  * by most resources) is then written once, and the file holds no copies
- * freed by the last of those commits.  The write lock is held from begin
- * to commit.  EMBER_OK, EMBER_EINTERNAL (already in bulk mode, or a
- * nested transaction still open), and store_txn_commit()'s errors.
+ * freed by the last of those commits.  A nested commit may leave its
+ * postings for the bulk transaction to put; as a put that then fails
+ * (the map full) fails the whole bulk transaction, that is done only
+ * while the map has a GiB free.  The write lock is held from begin to
+ * commit.  EMBER_OK, EMBER_EINTERNAL (already in bulk mode, or a nested
+ * transaction still open), and store_txn_commit()'s errors.
  */
 int store_bulk_begin(struct store *s);
 int store_bulk_commit(struct store *s);

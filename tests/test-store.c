@@ -452,6 +452,132 @@ test_bulk(struct store *s)
 	store_txn_abort(t);
 }
 
+/*
+ * Postings in bulk mode.  A nested commit leaves its pending postings to
+ * the bulk transaction when the map has room (store_pending_defer(): a
+ * map of 2 GiB) and puts them itself otherwise (64 MiB); either way a
+ * nested abort drops them, the next nested transaction finds them to
+ * scan and replace, and the bulk commit keeps them.  After each step a
+ * nested read scans every "k" key; p<N> stands for the rid of Patient/pN.
+ */
+static const struct {
+	const char	*id;		/* Patient written in a nested txn */
+	const char	*keys;		/* its postings now, space-separated */
+	int		 commit;	/* commit it, or abort */
+	const char	*scan;		/* then seen by a nested read */
+} bulk_postings[] = {
+	{ "p1", "ka kb", 1, "ka=p1;kb=p1;" },
+	{ "p2", "kb kc", 0, "ka=p1;kb=p1;" },
+	{ "p2", "kc", 1, "ka=p1;kb=p1;kc=p2;" },
+	{ "p1", "kb kd", 1, "kb=p1;kc=p2;kd=p1;" },	/* ka replaced */
+	{ "p3", "ka kd", 0, "kb=p1;kc=p2;kd=p1;" },
+	{ "p2", "", 1, "kb=p1;kd=p1;" },		/* all of p2's gone */
+	{ "p3", "kd", 1, "kb=p1;kd=p1;kd=p3;" },
+};
+
+/* s with each "p<N>" of in replaced by rid[N], sorted (scan_sorted()). */
+static void
+bulk_want(const char *in, const uint64_t *rid, char *out, size_t outsz)
+{
+	char	tmp[256];
+	size_t	n = 0;
+
+	for (; *in != '\0' && n + 24 < sizeof(tmp); in++) {
+		if (in[0] == 'p' && in[1] >= '1' && in[1] <= '3') {
+			n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "%llu",
+			    (unsigned long long)rid[in[1] - '0']);
+			in++;
+		} else
+			tmp[n++] = *in;
+	}
+	tmp[n] = '\0';
+	scan_sorted(tmp, n, out, outsz);
+}
+
+/* The scan of "k" keys in t, sorted, into out. */
+static void
+bulk_scan(struct store_txn *t, char *out, size_t outsz)
+{
+	struct buf seen = BUF_INIT;
+
+	store_postings_scan(t, "k", 1, NULL, 0, scan_collect, &seen);
+	scan_sorted(seen.data, seen.len, out, outsz);
+	buf_free(&seen);
+}
+
+static void
+test_bulk_postings(size_t map)
+{
+	struct store_opts	 so = { map, 0, 0, 0 };
+	struct store		*s;
+	struct store_txn	*t;
+	struct store_write	 w;
+	struct store_row	 row, cur;
+	struct buf		 keys = BUF_INIT;
+	char			 dir[] = "/tmp/ember-test-store-XXXXXX";
+	char			 err[256], cmd[300], got[256], want[256], key[8];
+	const char		*p;
+	uint64_t		 rid[4] = { 0 }, problems = 0;
+	size_t			 i, n;
+
+	if (mkdtemp(dir) == NULL)
+		tap_skip_all("cannot make a temporary folder");
+	is_int(store_open(dir, &so, &s, err, sizeof(err)), EMBER_OK,
+	    "open a store with a map of %zu MiB", map >> 20);
+	is_int(store_bulk_begin(s), EMBER_OK, "bulk begin");
+	for (i = 0; i < sizeof(bulk_postings) / sizeof(bulk_postings[0]);
+	    i++) {
+		store_txn_begin(s, 1, &t);
+		memset(&w, 0, sizeof(w));
+		w.sw_type = "Patient";
+		w.sw_type_len = 7;
+		w.sw_id = bulk_postings[i].id;
+		w.sw_id_len = strlen(w.sw_id);
+		w.sw_version = store_current(t, "Patient", 7, w.sw_id,
+		    w.sw_id_len, &cur) == EMBER_OK ? cur.sr_version + 1 : 1;
+		w.sw_method = STORE_PUT;
+		w.sw_json = "{}";
+		w.sw_json_len = 2;
+		store_clock(t, &w.sw_last_updated);
+		is_int(store_write(t, &w, &row), EMBER_OK, "step %zu: write %s",
+		    i, w.sw_id);
+		buf_reset(&keys);
+		for (p = bulk_postings[i].keys; *p != '\0'; p += n) {
+			n = strcspn(p, " ");
+			snprintf(key, sizeof(key), "%.*s", (int)n, p);
+			blob_add(&keys, key);
+			n += p[n] == ' ';
+		}
+		is_int(store_postings_replace(t, row.sr_rid, keys.data,
+		    keys.len), EMBER_OK, "step %zu: postings of %s", i, w.sw_id);
+		if (bulk_postings[i].commit) {
+			rid[w.sw_id[1] - '0'] = row.sr_rid;
+			is_int(store_txn_commit(t), EMBER_OK,
+			    "step %zu: nested commit", i);
+		} else
+			store_txn_abort(t);
+		store_txn_begin(s, 0, &t);
+		bulk_scan(t, got, sizeof(got));
+		store_txn_abort(t);
+		bulk_want(bulk_postings[i].scan, rid, want, sizeof(want));
+		is_str(got, want, "map %zu MiB, step %zu: a nested read sees %s",
+		    map >> 20, i, bulk_postings[i].scan);
+	}
+	is_int(store_bulk_commit(s), EMBER_OK, "bulk commit");
+	store_txn_begin(s, 0, &t);
+	bulk_scan(t, got, sizeof(got));
+	is_str(got, want, "map %zu MiB: the bulk commit kept them", map >> 20);
+	is_int(store_check(t, count_problem, NULL, &problems), EMBER_OK,
+	    "check");
+	is_int((int)problems, 0, "map %zu MiB: a consistent store", map >> 20);
+	store_txn_abort(t);
+	buf_free(&keys);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
 int
 main(void)
 {
@@ -575,6 +701,8 @@ main(void)
 		if (system(cmd) != 0)
 			tap_diag("could not remove %s", dir);
 	}
+	test_bulk_postings((size_t)64 << 20);
+	test_bulk_postings((size_t)2 << 30);
 	tap_done();
 	return tap_exit();
 }
