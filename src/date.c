@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -62,20 +61,6 @@ date_month_days(int y, unsigned m)
 	return days[m - 1];
 }
 
-void
-date_format_instant(uint64_t us, char out[DATE_INSTANT_LEN])
-{
-	long long	secs = (long long)(us / 1000000u);
-	unsigned	frac = (unsigned)(us % 1000000u), m, d;
-	int		y;
-	long long	day = secs / 86400, rem = secs % 86400;
-
-	date_civil(day, &y, &m, &d);
-	snprintf(out, DATE_INSTANT_LEN, "%04d-%02u-%02uT%02u:%02u:%02u.%06uZ",
-	    y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
-	    (unsigned)(rem % 60), frac);
-}
-
 /* Write v as exactly n decimal digits, zero-padded; returns the end. */
 static char *
 date_put_digits(char *p, unsigned long long v, int n)
@@ -87,22 +72,64 @@ date_put_digits(char *p, unsigned long long v, int n)
 	return p + n;
 }
 
+/* A year as %04d writes it: four digits or more. */
+static char *
+date_put_year(char *p, int y)
+{
+	int	n = 4, t;
+
+	for (t = y / 10000; t > 0; t /= 10)
+		n++;
+	return date_put_digits(p, (unsigned long long)y, n);
+}
+
+/* "hh:mm:ss" of rem seconds into a day. */
+static char *
+date_put_clock(char *p, long long rem)
+{
+	p = date_put_digits(p, (unsigned long long)(rem / 3600), 2);
+	*p++ = ':';
+	p = date_put_digits(p, (unsigned long long)(rem / 60 % 60), 2);
+	*p++ = ':';
+	return date_put_digits(p, (unsigned long long)(rem % 60), 2);
+}
+
+/* By hand, as date_format_http(): snprintf cost a load 1.4% of its work. */
+void
+date_format_instant(uint64_t us, char out[DATE_INSTANT_LEN])
+{
+	long long	secs = (long long)(us / 1000000u);
+	unsigned	frac = (unsigned)(us % 1000000u), m, d;
+	int		y;
+	long long	day = secs / 86400, rem = secs % 86400;
+	char		*p;
+
+	date_civil(day, &y, &m, &d);
+	p = date_put_year(out, y);
+	*p++ = '-';
+	p = date_put_digits(p, m, 2);
+	*p++ = '-';
+	p = date_put_digits(p, d, 2);
+	*p++ = 'T';
+	p = date_put_clock(p, rem);
+	*p++ = '.';
+	p = date_put_digits(p, frac, 6);
+	*p++ = 'Z';
+	*p = '\0';
+}
+
 void
 date_format_http(uint64_t us, char out[DATE_HTTP_LEN])
 {
 	long long	secs = (long long)(us / 1000000u);
-	long long	day = secs / 86400, rem = secs % 86400, t;
+	long long	day = secs / 86400, rem = secs % 86400;
 	unsigned	m, d;
-	int		y, ylen;
+	int		y;
 	char		*p = out;
 
 	date_civil(day, &y, &m, &d);
 	/* "%s, %02u %s %04d %02u:%02u:%02u GMT" by hand: every read
-	 * sends a Last-Modified, and snprintf cost it 3,000 instructions.
-	 * The year (at least 1970 here, at most 6 digits) takes four
-	 * digits or more, like %04d. */
-	for (ylen = 4, t = y / 10000; t > 0; t /= 10)
-		ylen++;
+	 * sends a Last-Modified, and snprintf cost it 3,000 instructions. */
 	memcpy(p, date_wday[day % 7], 3);
 	p += 3;
 	*p++ = ',';
@@ -112,13 +139,9 @@ date_format_http(uint64_t us, char out[DATE_HTTP_LEN])
 	memcpy(p, date_month[m - 1], 3);
 	p += 3;
 	*p++ = ' ';
-	p = date_put_digits(p, (unsigned long long)y, ylen);
+	p = date_put_year(p, y);
 	*p++ = ' ';
-	p = date_put_digits(p, (unsigned long long)(rem / 3600), 2);
-	*p++ = ':';
-	p = date_put_digits(p, (unsigned long long)(rem / 60 % 60), 2);
-	*p++ = ':';
-	p = date_put_digits(p, (unsigned long long)(rem % 60), 2);
+	p = date_put_clock(p, rem);
 	memcpy(p, " GMT", 5);
 }
 
