@@ -27,8 +27,9 @@
  * (store.h), committed when it holds this many resources or was given
  * this many bytes of JSON, and at the end.  It bounds the memory of the
  * transaction's pages (about 2 KB a Synthea resource; well under LMDB's
- * 512 MiB of dirty pages at either bound) and how long the load keeps
- * the server's writes waiting.
+ * 512 MiB of dirty pages at either bound, and under the GiB of free map
+ * that lets nested commits leave their postings to the bulk transaction:
+ * store.h) and how long the load keeps the server's writes waiting.
  */
 #define LOAD_BULK_MAX		100000
 #define LOAD_BULK_BYTES		((uint64_t)256 << 20)
