@@ -637,11 +637,16 @@ index_composite_visit(const struct fhirpath_value *fv, void *arg)
 
 	if (fv->json == NULL)
 		return 0;
-	for (i = 0; i < xc->ixc_n; i++) {
+	/*
+	 * A component without a value means no key at all.  The last is
+	 * evaluated first: it is the one most often absent (the value of
+	 * code-value-quantity on an Observation with no valueQuantity).
+	 */
+	for (i = xc->ixc_n; i-- > 0; ) {
 		ic.ic_type = xc->ixc_c[i].type;
 		ic.ic_list = &l[i];
 		if ((rc = fhirpath_eval_focus(ix->ix_t, &xc->ixc_c[i].program,
-		    xc->ixc_res, fv, index_comp_visit, &ic)))
+		    xc->ixc_res, fv, index_comp_visit, &ic)) || l[i].len == 0)
 			goto done;
 	}
 	if (!three)
