@@ -442,10 +442,10 @@ store_bulk_begin(struct store *s)
 
 	if (s->s_bulk != NULL)
 		return EMBER_EINTERNAL;
+	/* The map's pages against those used, and the room asked. */
 	s->s_defer = mdb_env_info(s->s_env, &info) == 0 &&
 	    mdb_env_stat(s->s_env, &st) == 0 && st.ms_psize > 0 &&
-	    info.me_mapsize / st.ms_psize > info.me_last_pgno + 1 &&
-	    (info.me_mapsize / st.ms_psize - info.me_last_pgno - 1) >=
+	    info.me_mapsize / st.ms_psize >= info.me_last_pgno + 1 +
 	    STORE_DEFER_ROOM / st.ms_psize;
 	return store_txn_open(s, 1, 1, &s->s_bulk);
 }
