@@ -475,7 +475,7 @@ static const struct {
 	{ "p3", "kd", 1, "kb=p1;kd=p1;kd=p3;" },
 };
 
-/* s with each "p<N>" of in replaced by rid[N], sorted (scan_sorted()). */
+/* in with each "p<N>" replaced by rid[N], sorted (scan_sorted()), into out. */
 static void
 bulk_want(const char *in, const uint64_t *rid, char *out, size_t outsz)
 {
