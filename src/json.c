@@ -424,24 +424,37 @@ json_append(cJSON *parent, cJSON **last, cJSON *item)
 }
 
 /*
- * Whether object has a member called key already (then the error is
- * recorded).  Objects are small: each key against the earlier ones, the
- * first byte a cheap filter.
+ * Whether a member of object before stop (NULL: any) is named key, and
+ * if so the error for it in err.  Objects are small: each key against
+ * the earlier ones, the first byte a cheap filter.
  */
 static int
-json_duplicate(struct json_parser *jp, const cJSON *object, const char *key)
+json_key_before(const cJSON *object, const cJSON *stop, const char *key,
+    char *err, size_t errsz)
 {
 	const cJSON *a;
 
-	for (a = object->child; a != NULL; a = a->next)
-		if (a->string[0] == key[0] && strcmp(a->string, key) == 0) {
-			if (jp->rc == EMBER_OK && jp->err && jp->errsz)
-				snprintf(jp->err, jp->errsz,
-				    "duplicate key \"%s\"", key);
-			jp->rc = EMBER_EINVAL;
+	for (a = object->child; a != NULL && a != stop; a = a->next)
+		if (a->string != NULL && a->string[0] == key[0] &&
+		    strcmp(a->string, key) == 0) {
+			if (err != NULL && errsz > 0)
+				snprintf(err, errsz, "duplicate key \"%s\"",
+				    key);
 			return 1;
 		}
 	return 0;
+}
+
+/* Whether object has a member called key already (then the error is
+ * recorded). */
+static int
+json_duplicate(struct json_parser *jp, const cJSON *object, const char *key)
+{
+	if (!json_key_before(object, NULL, key,
+	    jp->rc == EMBER_OK ? jp->err : NULL, jp->errsz))
+		return 0;
+	jp->rc = EMBER_EINVAL;
+	return 1;
 }
 
 /* An object or an array, at its opening bracket. */
@@ -556,22 +569,14 @@ json_value(struct json_parser *jp)
 int
 json_check_duplicates(const cJSON *item, char *err, size_t errsz)
 {
-	const cJSON	*a, *b;
+	const cJSON	*a;
 	int		 rc;
 
-	/* Objects are small: pairs, with the first byte as a cheap filter. */
 	if (cJSON_IsObject(item))
 		for (a = item->child; a != NULL; a = a->next)
-			for (b = a->next; b != NULL; b = b->next)
-				if (a->string && b->string &&
-				    a->string[0] == b->string[0] &&
-				    strcmp(a->string, b->string) == 0) {
-					if (err && errsz)
-						snprintf(err, errsz,
-						    "duplicate key \"%s\"",
-						    a->string);
-					return EMBER_EINVAL;
-				}
+			if (a->string != NULL &&
+			    json_key_before(item, a, a->string, err, errsz))
+				return EMBER_EINVAL;
 	for (a = item->child; a != NULL; a = a->next)
 		if ((rc = json_check_duplicates(a, err, errsz)))
 			return rc;
