@@ -80,12 +80,16 @@ static const struct {
 static const struct {
 	const char	*type, *id;
 	const char	*json;		/* of the current version, or NULL */
+	const char	*v1;		/* of version 1 */
 } latest[] = {
-	{ "Patient", "a", "" },			/* deleted at 3 */
-	{ "Patient", "b", "{\"b\":2}" },
-	{ "Observation", "o", "{\"o\":1}" },	/* the last rid */
-	{ "Patient", "zz", NULL },
-	{ "Patient", "b", "{\"b\":2}" },	/* again, on the same cursor */
+	/* deleted at 3 */
+	{ "Patient", "a", "", "{\"resourceType\":\"Patient\"}" },
+	{ "Patient", "b", "{\"b\":2}", "{\"b\":1}" },
+	/* the last rid */
+	{ "Observation", "o", "{\"o\":1}", "{\"o\":1}" },
+	{ "Patient", "zz", NULL, NULL },
+	/* again, on the same cursor */
+	{ "Patient", "b", "{\"b\":2}", "{\"b\":1}" },
 };
 
 static void
@@ -125,6 +129,10 @@ test_latest(struct store *s)
 			    type, id);
 			is_int(store_version(t, got.sr_rid, 1, &sv),
 			    EMBER_OK, "and version 1 after it");
+			snprintf(body, sizeof(body), "%.*s",
+			    (int)sv.sv_json_len, sv.sv_json);
+			is_str(body, latest[i].v1, "%s/%s: version 1's content",
+			    type, id);
 		}
 		store_txn_abort(t);
 	}
