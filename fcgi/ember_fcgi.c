@@ -7,6 +7,14 @@
  * knowledge lives in src/; this file only translates.  The worker keeps
  * no state between requests beyond what server_open() mapped at start.
  *
+ * Group commit: when a request wrote, the worker takes the requests
+ * already waiting for a worker, up to group_commit of them, before it
+ * commits (server_group_begin()).  Their writes share one LMDB commit
+ * and one sync to disk, each request in a nested transaction of its own,
+ * so each stays all or nothing; their answers leave after the commit.
+ * Requests that wrote nothing are answered at once.  Taking only what
+ * waits already adds no delay to a lone request.
+ *
  * The listening socket is the one the web server (lighttpd's bin-path,
  * mod_fcgid, spawn-fcgi) passes as file descriptor 0.  SIGTERM and
  * SIGINT end the loop after the current request; SIGPIPE is ignored so a
@@ -15,6 +23,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "buf.h"
@@ -167,40 +178,52 @@ ember_read_body(FCGX_Stream *in, size_t len, char **out)
 	return EMBER_OK;
 }
 
-static void
-ember_serve(struct server *srv, FCGX_Request *req)
-{
-	struct rest_request	 rq;
-	struct rest_response	 rs;
-	struct ember_params	 ep;
-	const char		*cl, *p, *scheme, *reason;
-	char			 origin[512], *body = NULL, *end;
-	unsigned long long	 len = 0;
-	char			 head[128], num[HTTP_DECIMAL_MAX];
-	size_t			 blen, n, hl;
-	int			 status;
+/* A request in hand: what it asked, what it is answered. */
+struct ember_job {
+	FCGX_Request		 j_req;
+	struct rest_request	 j_rq;
+	struct rest_response	 j_rs;
+	int			 j_status;
+	char			*j_body;
+	char			 j_origin[512];
+	unsigned		 j_waits;	/* versions whose commit it
+						   waits for (server.h) */
+};
 
-	memset(&rq, 0, sizeof(rq));
-	ember_params_get(req->envp, &ep);
-	rq.rq_method = ep.ep_method != NULL ? ep.ep_method : "GET";
-	rq.rq_uri = ep.ep_uri != NULL ? ep.ep_uri : "/";
+/* Build j's request from its FastCGI parameters and body; answer it. */
+static void
+ember_handle(struct server *srv, struct ember_job *j)
+{
+	struct rest_request	*rq = &j->j_rq;
+	struct ember_params	 ep;
+	const char		*cl, *scheme;
+	char			*end;
+	unsigned long long	 len = 0;
+	size_t			 n, hl;
+
+	memset(rq, 0, sizeof(*rq));
+	j->j_body = NULL;
+	ember_params_get(j->j_req.envp, &ep);
+	rq->rq_method = ep.ep_method != NULL ? ep.ep_method : "GET";
+	rq->rq_uri = ep.ep_uri != NULL ? ep.ep_uri : "/";
 	if (ep.ep_host != NULL && (hl = strlen(ep.ep_host)) < 400) {
 		scheme = ep.ep_https != NULL && strcmp(ep.ep_https, "on") == 0 ?
 		    "https://" : "http://";
 		n = 0;
-		http_text_put(origin, sizeof(origin) - 1, &n, scheme,
+		http_text_put(j->j_origin, sizeof(j->j_origin) - 1, &n, scheme,
 		    strlen(scheme));
-		http_text_put(origin, sizeof(origin) - 1, &n, ep.ep_host, hl);
-		origin[n] = '\0';
-		rq.rq_origin = origin;
+		http_text_put(j->j_origin, sizeof(j->j_origin) - 1, &n,
+		    ep.ep_host, hl);
+		j->j_origin[n] = '\0';
+		rq->rq_origin = j->j_origin;
 	}
-	rq.rq_accept = ep.ep_accept;
-	rq.rq_content_type = ep.ep_content_type;
-	rq.rq_if_match = ep.ep_if_match;
-	rq.rq_if_none_match = ep.ep_if_none_match;
-	rq.rq_if_modified_since = ep.ep_if_modified_since;
-	rq.rq_if_none_exist = ep.ep_if_none_exist;
-	rq.rq_prefer = ep.ep_prefer;
+	rq->rq_accept = ep.ep_accept;
+	rq->rq_content_type = ep.ep_content_type;
+	rq->rq_if_match = ep.ep_if_match;
+	rq->rq_if_none_match = ep.ep_if_none_match;
+	rq->rq_if_modified_since = ep.ep_if_modified_since;
+	rq->rq_if_none_exist = ep.ep_if_none_exist;
+	rq->rq_prefer = ep.ep_prefer;
 
 	if ((cl = ep.ep_content_length) != NULL && *cl != '\0') {
 		errno = 0;
@@ -209,24 +232,34 @@ ember_serve(struct server *srv, FCGX_Request *req)
 			len = (unsigned long long)-1;
 	}
 	if (len > srv->srv_conf.cf_max_body)
-		rq.rq_body_too_big = 1;
+		rq->rq_body_too_big = 1;
 	else if (len > 0) {
-		if (ember_read_body(req->in, (size_t)len, &body) != EMBER_OK) {
+		if (ember_read_body(j->j_req.in, (size_t)len, &j->j_body) !=
+		    EMBER_OK) {
 			/* A body shorter than its Content-Length. */
-			FCGX_FPrintF(req->out, "Status: 400 Bad Request\r\n"
-			    "Content-Type: application/fhir+json\r\n\r\n"
-			    "{\"resourceType\":\"OperationOutcome\",\"issue\":"
-			    "[{\"severity\":\"error\",\"code\":\"structure\","
-			    "\"diagnostics\":\"request body shorter than its "
-			    "Content-Length\"}]}");
+			rest_fail_request(srv, rq, &j->j_rs, EMBER_EINVAL,
+			    "request body shorter than its Content-Length");
+			j->j_status = j->j_rs.rs_status;
 			return;
 		}
-		rq.rq_body = body;
-		rq.rq_body_len = (size_t)len;
+		rq->rq_body = j->j_body;
+		rq->rq_body_len = (size_t)len;
 	}
+	j->j_status = rest_handle(srv, rq, &j->j_rs);
+}
 
-	status = rest_handle(srv, &rq, &rs);
-	rest_response_body(&rs, &p, &blen);
+/* Write j's answer to its web server, then free it. */
+static void
+ember_send(struct ember_job *j)
+{
+	struct rest_response	*rs = &j->j_rs;
+	FCGX_Stream		*out = j->j_req.out;
+	const char		*p, *reason;
+	char			 head[128], num[HTTP_DECIMAL_MAX];
+	size_t			 blen, n;
+	int			 status = j->j_status;
+
+	rest_response_body(rs, &p, &blen);
 	/* "Status: 200 OK\r\n", written by hand: printf is a measurable
 	 * share of a read's cost. */
 	n = 0;
@@ -237,31 +270,107 @@ ember_serve(struct server *srv, FCGX_Request *req)
 	reason = ember_reason(status);
 	http_text_put(head, sizeof(head), &n, reason, strlen(reason));
 	http_text_put(head, sizeof(head), &n, "\r\n", 2);
-	FCGX_PutStr(head, (int)n, req->out);
-	if (rs.rs_headers.len)
-		FCGX_PutStr(rs.rs_headers.data, (int)rs.rs_headers.len,
-		    req->out);
+	FCGX_PutStr(head, (int)n, out);
+	if (rs->rs_headers.len)
+		FCGX_PutStr(rs->rs_headers.data, (int)rs->rs_headers.len, out);
 	n = 0;
 	if (status != 304) {
 		http_text_put(head, sizeof(head), &n, "Content-Length: ", 16);
 		http_text_put(head, sizeof(head), &n, num, http_decimal(
-		    rs.rs_no_body && rs.rs_borrowed ? rs.rs_borrowed_len :
-		    rs.rs_no_body ? rs.rs_body.len : blen, num));
+		    rs->rs_no_body && rs->rs_borrowed ? rs->rs_borrowed_len :
+		    rs->rs_no_body ? rs->rs_body.len : blen, num));
 		http_text_put(head, sizeof(head), &n, "\r\n", 2);
 	}
 	http_text_put(head, sizeof(head), &n, "\r\n", 2);
-	FCGX_PutStr(head, (int)n, req->out);
+	FCGX_PutStr(head, (int)n, out);
 	/* Large bodies go out in pieces: FCGX_PutStr takes an int. */
 	while (blen > 0) {
 		int chunk = blen > (1u << 30) ? 1 << 30 : (int)blen;
 
-		if (FCGX_PutStr(p, chunk, req->out) < 0)
+		if (FCGX_PutStr(p, chunk, out) < 0)
 			break;
 		p += chunk;
 		blen -= (size_t)chunk;
 	}
-	rest_response_free(&rs);
-	free(body);
+	rest_response_free(rs);
+	free(j->j_body);
+	j->j_body = NULL;
+}
+
+/*
+ * Accept a request that is waiting already, without waiting for one:
+ * 1 when j holds one.  The listening socket is shared with the other
+ * workers, so it is non-blocking only for this accept; a worker whose
+ * accept meets it so finds nothing and waits again (ember_wait()).
+ */
+static int
+ember_accept_waiting(FCGX_Request *req)
+{
+	struct pollfd	pfd;
+	int		fl, rc;
+
+	pfd.fd = FCGI_LISTENSOCK_FILENO;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN) ||
+	    (fl = fcntl(FCGI_LISTENSOCK_FILENO, F_GETFL)) == -1 ||
+	    fcntl(FCGI_LISTENSOCK_FILENO, F_SETFL, fl | O_NONBLOCK) == -1)
+		return 0;
+	rc = FCGX_Accept_r(req);
+	fcntl(FCGI_LISTENSOCK_FILENO, F_SETFL, fl);
+	return rc >= 0;
+}
+
+/* Wait until a request may be waiting (or a signal came). */
+static void
+ember_wait(void)
+{
+	struct pollfd pfd;
+
+	pfd.fd = FCGI_LISTENSOCK_FILENO;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	poll(&pfd, 1, -1);
+}
+
+/*
+ * Serve the request in jobs[0], and with it, when it wrote, the requests
+ * waiting already, up to max in all: their writes share one commit
+ * (server_group_begin()).  An answer that depends on the commit leaves
+ * after it; when the commit failed, it says so instead.  Any other
+ * answer leaves at once.
+ */
+static void
+ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
+{
+	unsigned	n = 0, failed, i;
+
+	if (max > 1)
+		server_group_begin(srv);
+	for (;;) {
+		ember_handle(srv, &jobs[n]);
+		if (max > 1 && (jobs[n].j_waits = server_group_touched(srv)))
+			n++;
+		else {
+			ember_send(&jobs[n]);
+			FCGX_Finish_r(&jobs[n].j_req);
+		}
+		if (n == 0 || n == max || ember_stop ||
+		    !ember_accept_waiting(&jobs[n].j_req))
+			break;
+	}
+	if (max <= 1)
+		return;
+	failed = server_group_end(srv);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].j_waits & failed) {
+			rest_fail_request(srv, &jobs[i].j_rq, &jobs[i].j_rs,
+			    EMBER_ESTORE, "the write could not be committed");
+			jobs[i].j_status = jobs[i].j_rs.rs_status;
+		}
+		ember_send(&jobs[i]);
+		FCGX_Finish_r(&jobs[i].j_req);
+	}
 }
 
 static void
@@ -277,9 +386,10 @@ main(int argc, char *argv[])
 	struct conf		 c;
 	struct server		*srv = NULL;
 	struct sigaction	 sa;
-	FCGX_Request		 req;
+	struct ember_job	*jobs;
 	const char		*conf_path = NULL;
 	char			 err[512];
+	unsigned		 max, i;
 	int			 ch, rc;
 
 	while ((ch = getopt(argc, argv, "c:")) != -1)
@@ -314,12 +424,29 @@ main(int argc, char *argv[])
 		server_close(srv);
 		return 1;
 	}
-	FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR);
-	while (!ember_stop && FCGX_Accept_r(&req) >= 0) {
-		ember_serve(srv, &req);
-		FCGX_Finish_r(&req);
+	max = c.cf_group_commit > 0 ? c.cf_group_commit : 1;
+	if ((jobs = calloc(max, sizeof(*jobs))) == NULL) {
+		fprintf(stderr, "ember.fcgi: out of memory\n");
+		server_close(srv);
+		return 1;
 	}
-	FCGX_Free(&req, 1);
+	for (i = 0; i < max; i++)
+		FCGX_InitRequest(&jobs[i].j_req, FCGI_LISTENSOCK_FILENO,
+		    FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!ember_stop) {
+		rc = FCGX_Accept_r(&jobs[0].j_req);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+			/* Another worker's ember_accept_waiting(). */
+			ember_wait();
+			continue;
+		}
+		if (rc < 0)
+			break;
+		ember_serve(srv, jobs, max);
+	}
+	for (i = 0; i < max; i++)
+		FCGX_Free(&jobs[i].j_req, 1);
+	free(jobs);
 	server_close(srv);
 	return 0;
 }

@@ -56,6 +56,7 @@ static const struct conf_key conf_keys[] = {
 	NUMKEY("durability", CT_DURABILITY, cf_durability, 0, 0),
 	NUMKEY("map_size_mb", CT_SIZE, cf_map_size_mb, 1, 1ULL << 24),
 	NUMKEY("recent_postings", CT_UINT, cf_recent_postings, 0, 1000000),
+	NUMKEY("group_commit", CT_UINT, cf_group_commit, 1, 256),
 	NUMKEY("debug_plan", CT_BOOL, cf_debug_plan, 0, 1),
 };
 
@@ -92,6 +93,7 @@ conf_defaults(struct conf *c)
 	c->cf_durability = CONF_DURABLE;
 	c->cf_map_size_mb = 16384;
 	c->cf_recent_postings = 1024;
+	c->cf_group_commit = 32;
 	c->cf_debug_plan = 0;
 }
 

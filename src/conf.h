@@ -38,6 +38,7 @@ struct conf {
 	int	 cf_durability;			/* enum conf_durability */
 	size_t	 cf_map_size_mb;		/* LMDB map size per version */
 	unsigned cf_recent_postings;		/* store_opts so_recent */
+	unsigned cf_group_commit;		/* requests a commit may serve */
 	int	 cf_debug_plan;			/* allow _debug search plans */
 };
 

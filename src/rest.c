@@ -153,6 +153,22 @@ rest_fail(struct rest_ctx *cx, int err, const char *fmt, ...)
 }
 
 int
+rest_fail_request(struct server *srv, const struct rest_request *rq,
+    struct rest_response *rs, int err, const char *diag)
+{
+	struct rest_ctx cx;
+
+	rest_response_free(rs);
+	memset(rs, 0, sizeof(*rs));
+	memset(&cx, 0, sizeof(cx));
+	cx.cx_server = srv;
+	cx.cx_rq = rq;
+	cx.cx_rs = rs;
+	cx.cx_query = "";
+	return rest_fail(&cx, err, "%s", diag);
+}
+
+int
 rest_valid_id(const char *s, size_t len)
 {
 	size_t i;

@@ -130,6 +130,14 @@ int rest_fail(struct rest_ctx *cx, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
+ * Answer rq with an OperationOutcome for err (FHIR JSON, diag its
+ * diagnostics) in place of what rs held: for ember.fcgi, when the group
+ * commit that a request's writes waited for failed.  Returns err.
+ */
+int rest_fail_request(struct server *srv, const struct rest_request *rq,
+    struct rest_response *rs, int err, const char *diag);
+
+/*
  * Find query parameter name in the request's query string; the decoded
  * value goes to out (outsz bytes; out NULL only tests presence).  Returns
  * EMBER_OK, EMBER_ENOTFOUND, or EMBER_EINVAL for a bad escape or a value

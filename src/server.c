@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +80,47 @@ server_version(struct server *srv, int v)
 	if (v < 0 || v >= FHIR_VERSION_COUNT || !srv->srv_v[v].svv_enabled)
 		return NULL;
 	return &srv->srv_v[v];
+}
+
+void
+server_group_begin(struct server *srv)
+{
+	int v;
+
+	for (v = 0; v < FHIR_VERSION_COUNT; v++)
+		if (srv->srv_v[v].svv_enabled)
+			store_group_begin(srv->srv_v[v].svv_store);
+}
+
+unsigned
+server_group_touched(struct server *srv)
+{
+	struct server_version	*sv;
+	uint64_t		 n;
+	unsigned		 mask = 0;
+	int			 v;
+
+	for (v = 0; v < FHIR_VERSION_COUNT; v++) {
+		sv = &srv->srv_v[v];
+		if (!sv->svv_enabled)
+			continue;
+		n = store_group_writes(sv->svv_store);
+		if (n != sv->svv_group_seen)
+			mask |= 1u << v;
+		sv->svv_group_seen = n;
+	}
+	return mask;
+}
+
+unsigned
+server_group_end(struct server *srv)
+{
+	unsigned	mask = 0;
+	int		v;
+
+	for (v = 0; v < FHIR_VERSION_COUNT; v++)
+		if (srv->srv_v[v].svv_enabled &&
+		    store_group_end(srv->srv_v[v].svv_store) != EMBER_OK)
+			mask |= 1u << v;
+	return mask;
 }

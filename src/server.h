@@ -8,6 +8,7 @@
 #define EMBER_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "version.h"
@@ -21,6 +22,7 @@ struct server_version {
 	const struct version_desc *svv_desc;
 	struct tables		*svv_tables;	/* mapped read-only */
 	struct store		*svv_store;
+	uint64_t		 svv_group_seen; /* server_group_touched() */
 };
 
 struct server {
@@ -43,5 +45,18 @@ void server_close(struct server *srv);
 
 /* The version entry of v if enabled, else NULL. */
 struct server_version *server_version(struct server *srv, int v);
+
+/*
+ * Group commit over the stores of every enabled version (store.h,
+ * store_group_begin()), for ember.fcgi.  server_group_begin() starts it
+ * on each.  server_group_touched() answers which versions (bit v of
+ * enum fhir_version) had write transactions begun since its last call:
+ * the request handled in between waits for their commit.
+ * server_group_end() commits each store's group durably and answers the
+ * versions whose commit failed: 0 when all succeeded.
+ */
+void server_group_begin(struct server *srv);
+unsigned server_group_touched(struct server *srv);
+unsigned server_group_end(struct server *srv);
 
 #endif /* EMBER_SERVER_H */

@@ -62,6 +62,9 @@ struct store {
 	struct store_txn *s_bulk;	/* store_bulk_begin()'s transaction */
 	struct store_txn *s_top;	/* innermost open one under it */
 	int		 s_defer;	/* see store_pending_defer() */
+	int		 s_group;	/* store_group_begin() until _end() */
+	struct store_txn *s_gtxn;	/* the group's transaction, once begun */
+	uint64_t	 s_gwrites;	/* writes begun in groups, ever */
 };
 
 /*
@@ -261,12 +264,23 @@ static int store_pending_flush(struct store_txn *t);
 static int
 store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 {
-	struct store_txn	*t, *up = bulk ? NULL : s->s_top;
-	int			 nested = bulk || up != NULL;
-	int			 rc;
+	struct store_txn	*t, *up;
+	int			 nested, rc;
 
 	if ((write || bulk) && s->s_readonly)
 		return EMBER_ESTORE;
+	if (bulk || (s->s_group && !write))
+		up = NULL;
+	else if (s->s_group && s->s_top == NULL) {
+		/* The group's first write opens the group's transaction. */
+		if ((rc = store_txn_open(s, 1, 1, &s->s_gtxn)))
+			return rc;
+		up = s->s_top;
+	} else
+		up = s->s_top;
+	nested = bulk || up != NULL;
+	if (s->s_group && write)
+		s->s_gwrites++;
 	if (up != NULL && (rc = store_pending_flush(up)))
 		return rc;
 	/* A read on its own takes the last one's handle again, with its
@@ -473,6 +487,41 @@ store_bulk_abort(struct store *s)
 	s->s_bulk = NULL;
 	s->s_top = NULL;
 	store_txn_abort(t);
+}
+
+int
+store_group_begin(struct store *s)
+{
+	if (s->s_group || s->s_bulk != NULL || s->s_top != NULL)
+		return EMBER_EINTERNAL;
+	s->s_group = 1;
+	return EMBER_OK;
+}
+
+uint64_t
+store_group_writes(const struct store *s)
+{
+	return s->s_gwrites;
+}
+
+int
+store_group_end(struct store *s)
+{
+	struct store_txn	*t = s->s_gtxn;
+
+	s->s_group = 0;
+	if (t == NULL)
+		return EMBER_OK;
+	s->s_gtxn = NULL;
+	if (s->s_top != t) {
+		/* A write of the group still open: a caller's bug.  It
+		 * and the group are aborted, innermost first. */
+		while (s->s_top != NULL)
+			store_txn_abort(s->s_top);
+		return EMBER_EINTERNAL;
+	}
+	s->s_top = NULL;
+	return store_txn_commit(t);
 }
 
 /* Build "Type/id" into key; returns its length or 0 if too long. */

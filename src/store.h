@@ -149,6 +149,29 @@ int store_bulk_commit(struct store *s);
 void store_bulk_abort(struct store *s);
 
 /*
+ * Group commit, for a worker that has several requests in hand (the
+ * FastCGI worker takes every request already waiting): between
+ * store_group_begin() and store_group_end(), each write transaction begun
+ * on s by this process nests in one group transaction, opened (taking
+ * the write lock) by the first of them; its commit makes its writes part
+ * of the group, its abort drops them, so each request stays all or
+ * nothing.  A read transaction stays on its own and sees only what is
+ * committed.  store_group_end() commits the group durably (when it
+ * wrote anything) and ends group mode; no answer that depends on the
+ * group's writes may leave before it succeeds.  Every transaction begun
+ * in the group must have ended by then.  store_group_writes() counts the
+ * write transactions ever begun in group mode on s, so a caller sees
+ * which requests wrote in the group.  store_group_begin() returns
+ * EMBER_EINTERNAL in bulk mode, in group mode already, or with a
+ * transaction open; store_group_end() returns store_txn_commit()'s
+ * errors, or EMBER_EINTERNAL when a write of the group is still open:
+ * that write and the group are then aborted (its handle freed).
+ */
+int store_group_begin(struct store *s);
+uint64_t store_group_writes(const struct store *s);
+int store_group_end(struct store *s);
+
+/*
  * Look up the current row of Type/id.  EMBER_OK with *out filled (the key
  * borrowed from the map), EMBER_ENOTFOUND when the resource never
  * existed, EMBER_ESTORE.

@@ -461,6 +461,115 @@ test_bulk(struct store *s)
 }
 
 /*
+ * Group commit: between store_group_begin() and store_group_end() each
+ * write nests in one group transaction.  A write of the group sees the
+ * earlier ones; a read on its own sees only what is committed, until the
+ * group ends; a nested abort drops one write; a group left with a write
+ * open is aborted whole.  Each row is one write, then what ends it.
+ */
+enum { GROUP_ON, GROUP_END, GROUP_END_OPEN };
+
+static const struct {
+	const char	*id;		/* Patient/id written in the group */
+	int		 commit;	/* its nested transaction: commit/abort */
+	int		 then;		/* GROUP_ON: go on; GROUP_END: end the
+					   group; GROUP_END_OPEN: end it while
+					   a write is open */
+	int		 kept;		/* is it there at the end? */
+} group_steps[] = {
+	{ "grp1", 1, GROUP_ON, 1 },
+	{ "grp2", 0, GROUP_ON, 0 },	/* aborted on its own */
+	{ "grp3", 1, GROUP_END, 1 },	/* grp1 and grp3 committed */
+	{ "grp4", 1, GROUP_ON, 0 },	/* lost with the group: */
+	{ "grp5", 1, GROUP_END_OPEN, 0 }, /* a write left open */
+	{ "grp6", 1, GROUP_END, 1 },
+};
+
+static int
+group_sees(struct store *s, const char *id)
+{
+	struct store_txn	*t;
+	struct store_row	 row;
+	int			 rc;
+
+	if (store_txn_begin(s, 0, &t))
+		return -1;
+	rc = store_current(t, "Patient", 7, id, strlen(id), &row);
+	store_txn_abort(t);
+	return rc == EMBER_OK;
+}
+
+static void
+test_group(struct store *s)
+{
+	struct store_txn	*t, *open;
+	struct store_row	 row;
+	uint64_t		 before;
+	size_t			 i;
+	int			 on = 0;
+
+	is_int(store_bulk_begin(s), EMBER_OK, "bulk begin");
+	is_int(store_group_begin(s), EMBER_EINTERNAL, "no group in bulk mode");
+	store_bulk_abort(s);
+	is_int(store_group_begin(s), EMBER_OK, "a group with nothing in it");
+	before = store_group_writes(s);
+	ok(group_sees(s, "grp1") == 0, "a read in group mode");
+	is_int(store_group_end(s), EMBER_OK, "ends with nothing to commit");
+	ok(store_group_writes(s) == before, "reads are not group writes");
+
+	for (i = 0; i < sizeof(group_steps) / sizeof(group_steps[0]); i++) {
+		const char *id = group_steps[i].id;
+
+		if (!on)
+			is_int(store_group_begin(s), EMBER_OK, "group begin");
+		on = 1;
+		is_int(store_group_begin(s), EMBER_EINTERNAL,
+		    "no group inside a group");
+		before = store_group_writes(s);
+		if (group_steps[i].commit)
+			is_int(put(s, "Patient", id, 1, STORE_PUT, "{}", NULL),
+			    EMBER_OK, "group write %s", id);
+		else {
+			store_txn_begin(s, 1, &t);
+			store_txn_abort(t);
+		}
+		ok(store_group_writes(s) > before, "%s counts as a group "
+		    "write", id);
+		ok(group_sees(s, id) == 0, "a read does not see %s before "
+		    "the group ends", id);
+		if (i > 0 && group_steps[i - 1].then == GROUP_ON) {
+			/* The one before, uncommitted, from inside. */
+			store_txn_begin(s, 1, &t);
+			is_int(store_current(t, "Patient", 7,
+			    group_steps[i - 1].id,
+			    strlen(group_steps[i - 1].id), &row),
+			    group_steps[i - 1].commit ? EMBER_OK :
+			    EMBER_ENOTFOUND, "a group write %s %s",
+			    group_steps[i - 1].commit ? "sees" :
+			    "does not see", group_steps[i - 1].id);
+			store_txn_abort(t);
+		}
+		if (group_steps[i].then == GROUP_END)
+			is_int(store_group_end(s), EMBER_OK, "group end "
+			    "after %s", id);
+		else if (group_steps[i].then == GROUP_END_OPEN) {
+			/* The open write is aborted and freed with it. */
+			store_txn_begin(s, 1, &open);
+			is_int(store_group_end(s), EMBER_EINTERNAL,
+			    "group end with a write open");
+		}
+		on = group_steps[i].then == GROUP_ON;
+	}
+	for (i = 0; i < sizeof(group_steps) / sizeof(group_steps[0]); i++)
+		is_int(group_sees(s, group_steps[i].id), group_steps[i].kept,
+		    "after the groups: %s %s", group_steps[i].id,
+		    group_steps[i].kept ? "kept" : "gone");
+	is_int(put(s, "Patient", "grp7", 1, STORE_PUT, "{}", NULL), EMBER_OK,
+	    "a write on its own after the groups");
+	ok(group_sees(s, "grp7") == 1, "committed at once");
+}
+
+/*
  * Postings in bulk mode.  A nested commit leaves its pending postings to
  * the bulk transaction when the map has room (store_pending_defer(): a
  * map of 2 GiB) and puts them itself otherwise (64 MiB); either way a
@@ -681,6 +790,7 @@ main(void)
 	test_bodies(s);
 	test_postings(s, 0);
 	test_bulk(s);
+	test_group(s);
 
 	store_close(s);
 	store_close(NULL);
