@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/time.h>
 
 #include "cond.h"
 #include "crud.h"
@@ -33,21 +34,35 @@
 
 enum crud_return { RETURN_REPRESENTATION, RETURN_MINIMAL, RETURN_OUTCOME };
 
+void
+crud_id_at(uint64_t us, const unsigned char rnd[CRUD_ID_RANDOM], char out[23])
+{
+	/* In ASCII order, so that the ids sort as their times do. */
+	static const char digits[] =
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	int i;
+
+	for (i = 22 - CRUD_ID_RANDOM - 1; i >= 0; i--) {
+		out[i] = digits[us % 62];
+		us /= 62;
+	}
+	/* The modulo bias (256 % 62 = 8) is immaterial for 77 bits. */
+	for (i = 0; i < CRUD_ID_RANDOM; i++)
+		out[22 - CRUD_ID_RANDOM + i] = digits[rnd[i] % 62];
+	out[22] = '\0';
+}
+
 int
 crud_new_id(char out[23])
 {
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char	rnd[22];
-	size_t		i;
+	unsigned char	rnd[CRUD_ID_RANDOM];
+	struct timeval	tv;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return EMBER_EIO;
-	/* 62 symbols: the modulo bias (256 % 62 = 8) is immaterial for an
-	 * id with 130 random bits. */
-	for (i = 0; i < sizeof(rnd); i++)
-		out[i] = alphabet[rnd[i] % 62];
-	out[22] = '\0';
+	gettimeofday(&tv, NULL);
+	crud_id_at((uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec, rnd,
+	    out);
 	return EMBER_OK;
 }
 

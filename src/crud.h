@@ -62,9 +62,21 @@ int crud_put(const struct tables *tb, struct store_txn *t, const char *type,
     int method, struct store_row *row, struct buf *json);
 
 /*
- * Make a new server-assigned id: 22 characters of [A-Za-z0-9], from the
- * kernel's random source.  out must hold 23 bytes.  EMBER_OK or EMBER_EIO.
+ * Make a new server-assigned id: 22 characters of [0-9A-Za-z], the
+ * current time in microseconds (9 digits of base 62, most significant
+ * first, until the year 2398) and then 13 random ones (77 bits from the
+ * kernel's random source).  Ids made later sort after (bytewise), so a
+ * write's new id lands next to the last one's in every tree and index
+ * keyed by it: durable creates of the benchmark's Patient, four to a
+ * commit, wrote 5.5 pages each instead of 14 to 16 with random ids.
+ * out must hold 23 bytes.
+ * EMBER_OK or EMBER_EIO.
  */
 int crud_new_id(char out[23]);
+
+/* crud_new_id()'s id for time us and random bytes rnd. */
+#define CRUD_ID_RANDOM	13
+void crud_id_at(uint64_t us, const unsigned char rnd[CRUD_ID_RANDOM],
+    char out[23]);
 
 #endif /* EMBER_CRUD_H */

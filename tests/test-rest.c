@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "crud.h"
 #include "error.h"
 #include "rest.h"
 #include "server.h"
@@ -149,6 +150,56 @@ static const struct {
 	  "\"type\":\"batch-response\"" },
 };
 
+/*
+ * Server-assigned ids: the time in microseconds, 9 base-62 digits in
+ * ASCII order, then 13 random digits (each random byte modulo 62).  In
+ * time order, the ids sort bytewise in the same order whatever their
+ * random digits.
+ */
+static const struct {
+	uint64_t	 us;
+	unsigned char	 rnd;		/* every random byte */
+	const char	*id;
+} ids[] = {
+	{ 0, 0, "0000000000000000000000" },
+	{ 61, 61, "00000000zzzzzzzzzzzzzz" },
+	{ 62, 62, "0000000100000000000000" },
+	{ 1764100000000000ULL, 255, "84vy7ocFc7777777777777" },
+	{ 13537086546263551ULL, 1, "zzzzzzzzz1111111111111" },
+};
+
+static int
+id_chars(const char *id)
+{
+	return strlen(id) == 22 && strspn(id, "0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == 22;
+}
+
+static void
+test_ids(void)
+{
+	unsigned char	rnd[CRUD_ID_RANDOM];
+	char		id[23], prev[23] = "", a[23], b[23];
+	size_t		i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		memset(rnd, ids[i].rnd, sizeof(rnd));
+		crud_id_at(ids[i].us, rnd, id);
+		is_str(id, ids[i].id, "id at %llu us, random bytes %u",
+		    (unsigned long long)ids[i].us, ids[i].rnd);
+		if (i > 0)
+			ok(strcmp(prev, id) < 0, "%s sorts before %s", prev,
+			    id);
+		memcpy(prev, id, sizeof(prev));
+	}
+	is_int(crud_new_id(a), EMBER_OK, "a new id");
+	usleep(2000);
+	is_int(crud_new_id(b), EMBER_OK, "another, 2 ms later");
+	ok(id_chars(a) && id_chars(b), "22 characters of [0-9A-Za-z]: %s %s",
+	    a, b);
+	ok(strcmp(a, b) < 0, "the later sorts after");
+}
+
 int
 main(void)
 {
@@ -166,6 +217,7 @@ main(void)
 		tap_skip_all("EMBER_BUILDDIR is not set (run through make check)");
 	if (mkdtemp(dir) == NULL)
 		tap_skip_all("cannot make a temporary folder");
+	test_ids();
 	conf_defaults(&c);
 	snprintf(c.cf_data_dir, sizeof(c.cf_data_dir), "%s", dir);
 	snprintf(c.cf_tables_dir, sizeof(c.cf_tables_dir), "%s/schemas",
