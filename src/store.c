@@ -1070,6 +1070,24 @@ store_recent_count(struct store_txn *t)
 }
 
 /*
+ * The first page of rids of the key cur is on, into *v (which holds its
+ * first rid, from the get that moved cur there); MDB_NEXT_MULTIPLE gives
+ * the others.  MDB_GET_MULTIPLE alone would leave *v as it was for a key
+ * with one rid, as LMDB keeps a single value out of a duplicates page.
+ * An LMDB error code.
+ */
+static int
+store_rids_first(MDB_cursor *cur, MDB_val *k, MDB_val *v)
+{
+	size_t	n;
+	int	rc;
+
+	if ((rc = mdb_cursor_count(cur, &n)))
+		return rc;
+	return n == 1 ? 0 : mdb_cursor_get(cur, k, v, MDB_GET_MULTIPLE);
+}
+
+/*
  * Move every posting of the recent tree into the main one, in key order,
  * and empty the recent tree.
  */
@@ -1350,7 +1368,7 @@ store_postings_groups(struct store_txn *t, const void *prefix, size_t plen,
     size_t), void *arg)
 {
 	MDB_cursor	*cur;
-	MDB_val		 k, v, d;
+	MDB_val		 k, v;
 	int		 rc, stop = 0, which;
 
 	if ((rc = store_pending_flush(t)))
@@ -1367,12 +1385,11 @@ store_postings_groups(struct store_txn *t, const void *prefix, size_t plen,
 			    memcmp(k.mv_data, prefix, plen) != 0)
 				break;
 			/* The key's rids a page at a time (DUPFIXED). */
-			for (rc = mdb_cursor_get(cur, &k, &d,
-			    MDB_GET_MULTIPLE); rc == 0 && !stop;
-			    rc = mdb_cursor_get(cur, &k, &d,
+			for (rc = store_rids_first(cur, &k, &v); rc == 0 &&
+			    !stop; rc = mdb_cursor_get(cur, &k, &v,
 			    MDB_NEXT_MULTIPLE))
-				stop = fn(arg, k.mv_data, k.mv_size, d.mv_data,
-				    d.mv_size / 4);
+				stop = fn(arg, k.mv_data, k.mv_size, v.mv_data,
+				    v.mv_size / 4);
 			if (rc != 0 && rc != MDB_NOTFOUND)
 				break;
 			rc = 0;

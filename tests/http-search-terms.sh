@@ -145,20 +145,27 @@ TABLE
 
 # _has with more matches than SEARCH_HAS_GROUPS (256) walks the
 # parameter's keys once instead of each match's owned keys: 300
-# Observations "many" on p1 and p2, 20 "few" on p3; the answer must
-# not change with the path taken.
+# Observations "many" on p1 and p2, 20 "few" on p3, and one of each on
+# p4 and p2a, each the only Observation of its Patient (a key with one
+# rid, right after a key with many); the answer must not change with
+# the path taken.
 seed Patient/p3 '{"resourceType":"Patient","id":"p3"}'
+seed Patient/p2a '{"resourceType":"Patient","id":"p2a"}'
+seed Patient/p4 '{"resourceType":"Patient","id":"p4"}'
 entries=
-for i in $(seq 1 320); do
-	if [ "$i" -le 300 ]; then code=many; pid=p$((i % 2 + 1)); else code=few; pid=p3; fi
+for i in $(seq 1 322); do
+	if [ "$i" -le 300 ]; then code=many; pid=p$((i % 2 + 1))
+	elif [ "$i" -le 320 ]; then code=few; pid=p3
+	elif [ "$i" = 321 ]; then code=many; pid=p4
+	else code=few; pid=p2a; fi
 	entries="$entries${entries:+,}{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"urn:n\",\"code\":\"$code\"}]},\"subject\":{\"reference\":\"Patient/$pid\"}},\"request\":{\"method\":\"POST\",\"url\":\"Observation\"}}"
 done
 req POST / -H "$CT" --data-binary "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[$entries]}"
-is "$STATUS" 200 "320 Observations in one transaction"
+is "$STATUS" 200 "322 Observations in one transaction"
 status_table Patient <<'TABLE'
-_has:Observation:subject:code=urn:n|many	200 p1 p2
-_has:Observation:subject:code=urn:n|few	200 p3
-_has:Observation:subject:code=urn:n|many,urn:n|few	200 p1 p2 p3
+_has:Observation:subject:code=urn:n|many	200 p1 p2 p4
+_has:Observation:subject:code=urn:n|few	200 p2a p3
+_has:Observation:subject:code=urn:n|many,urn:n|few	200 p1 p2 p2a p3 p4
 _has:Observation:subject:code=urn:n|many&_id=p2	200 p2
 TABLE
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "be.h"
 #include "buf.h"
 #include "error.h"
 #include "store.h"
@@ -155,6 +156,19 @@ scan_collect(void *arg, const unsigned char *key, size_t len, uint64_t rid)
 {
 	buf_printf(arg, "%.*s=%llu;", (int)len, (const char *)key,
 	    (unsigned long long)rid);
+	return 0;
+}
+
+/* store_postings_groups(): each key's rids, as "key=rid;". */
+static int
+groups_collect(void *arg, const unsigned char *key, size_t len,
+    const unsigned char *rids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(arg, "%.*s=%lu;", (int)len, (const char *)key,
+		    (unsigned long)be32_get(rids + 4 * i));
 	return 0;
 }
 
@@ -316,6 +330,11 @@ test_postings(struct store *s, size_t recent)
 	scan_sorted(want, strlen(want), got + 128, 128);
 	is_str(got, got + 128, "recent %zu: scan in the writing transaction",
 	    recent);
+	/* The same by key, with their rids: keys of one rid and of two. */
+	buf_reset(&seen);
+	store_postings_groups(t, "k", 1, groups_collect, &seen);
+	scan_sorted(seen.data, seen.len, got, 128);
+	is_str(got, got + 128, "recent %zu: each key's rids, by key", recent);
 	/* A borrowed handle writes into the same pending postings. */
 	store_txn_borrow(t, &b);
 	buf_reset(&keys);
