@@ -82,6 +82,7 @@ struct store_pending {
 	struct buf	 pd_scratch;	/* encoding an owned list */
 	struct buf	 pd_work;	/* the compressor's window */
 	struct buf	 pd_lz;		/* compressed or decompressed bytes */
+	struct buf	 pd_rids;	/* one key's rids, for one put */
 };
 
 struct store_txn {
@@ -338,6 +339,7 @@ store_txn_free(struct store_txn *t)
 		buf_free(&t->t_pend->pd_scratch);
 		buf_free(&t->t_pend->pd_work);
 		buf_free(&t->t_pend->pd_lz);
+		buf_free(&t->t_pend->pd_rids);
 		free(t->t_pend);
 	}
 	/* Only read-only handles have one: closed even after the end. */
@@ -1070,6 +1072,36 @@ store_recent_count(struct store_txn *t)
 }
 
 /*
+ * Put n rids (4 bytes each, ascending, contiguous at rids) under key k
+ * with cur, a cursor on a postings tree: one call (MDB_MULTIPLE) finds
+ * the key once for all of them, where a put each searched the tree from
+ * its root every time.  A rid there already is left.  An LMDB error.
+ */
+static int
+store_put_rids(MDB_cursor *cur, MDB_val *k, const unsigned char *rids,
+    size_t n)
+{
+	MDB_val	d[2];
+	int	rc;
+
+	while (n > 0) {
+		d[0].mv_size = 4;
+		d[0].mv_data = (void *)(uintptr_t)rids;
+		d[1].mv_size = n;
+		d[1].mv_data = NULL;
+		rc = mdb_cursor_put(cur, k, d, MDB_NODUPDATA | MDB_MULTIPLE);
+		if (rc != MDB_KEYEXIST)
+			return rc;
+		/* d[1].mv_size went in; the one after them was there. */
+		if (d[1].mv_size >= n)
+			return 0;
+		rids += 4 * (d[1].mv_size + 1);
+		n -= d[1].mv_size + 1;
+	}
+	return 0;
+}
+
+/*
  * The first page of rids of the key cur is on, into *v (which holds its
  * first rid, from the get that moved cur there); MDB_NEXT_MULTIPLE gives
  * the others.  MDB_GET_MULTIPLE alone would leave *v as it was for a key
@@ -1089,7 +1121,8 @@ store_rids_first(MDB_cursor *cur, MDB_val *k, MDB_val *v)
 
 /*
  * Move every posting of the recent tree into the main one, in key order,
- * and empty the recent tree.
+ * and empty the recent tree: each key's rids, a page of them at a time
+ * (MDB_GET_MULTIPLE), in one put.
  */
 static int
 store_recent_merge(struct store_txn *t)
@@ -1102,10 +1135,14 @@ store_recent_merge(struct store_txn *t)
 	if ((rc = mdb_cursor_open(t->t_txn, dbi[DB_RECENT], &rc_cur)) ||
 	    (rc = mdb_cursor_open(t->t_txn, dbi[DB_POSTINGS], &pc_cur)))
 		goto done;
-	for (rc = mdb_cursor_get(rc_cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(rc_cur, &k, &v, MDB_NEXT)) {
-		rc = mdb_cursor_put(pc_cur, &k, &v, MDB_NODUPDATA);
-		if (rc != 0 && rc != MDB_KEYEXIST)
+	for (rc = mdb_cursor_get(rc_cur, &k, &v, MDB_NEXT_NODUP); rc == 0;
+	    rc = mdb_cursor_get(rc_cur, &k, &v, MDB_NEXT_NODUP)) {
+		for (rc = store_rids_first(rc_cur, &k, &v); rc == 0;
+		    rc = mdb_cursor_get(rc_cur, &k, &v, MDB_NEXT_MULTIPLE))
+			if ((rc = store_put_rids(pc_cur, &k, v.mv_data,
+			    v.mv_size / 4)))
+				goto done;
+		if (rc != MDB_NOTFOUND)
 			goto done;
 	}
 	if (rc == MDB_NOTFOUND)
@@ -1133,8 +1170,8 @@ store_pending_flush(struct store_txn *t)
 	struct store		*s = t->t_store;
 	const unsigned char	**recs = NULL, *p;
 	MDB_cursor		*cur = NULL;
-	MDB_val			 k, v;
-	size_t			 i, n;
+	MDB_val			 k;
+	size_t			 i, j, n;
 	int			 rc, which = DB_POSTINGS;
 
 	if (pd == NULL || pd->pd_n == 0)
@@ -1156,15 +1193,21 @@ store_pending_flush(struct store_txn *t)
 		goto done;
 	if ((rc = mdb_cursor_open(t->t_txn, s->s_dbi[which], &cur)))
 		goto done;
-	for (i = 0; i < pd->pd_n; i++) {
+	/* Each key's rids in one put (a bulk load has runs of thousands). */
+	for (i = 0; i < pd->pd_n; i = j) {
 		k.mv_data = (void *)(uintptr_t)(recs[i] + 10);
 		k.mv_size = ((size_t)recs[i][8] << 8) | recs[i][9];
-		v.mv_data = (void *)(uintptr_t)(recs[i] + 4);
-		v.mv_size = 4;
-		rc = mdb_cursor_put(cur, &k, &v, MDB_NODUPDATA);
-		if (rc == MDB_KEYEXIST)
-			rc = 0;
-		if (rc)
+		buf_reset(&pd->pd_rids);
+		for (j = i; j < pd->pd_n && (j == i || (k.mv_size ==
+		    (((size_t)recs[j][8] << 8) | recs[j][9]) &&
+		    memcmp(recs[j] + 10, k.mv_data, k.mv_size) == 0)); j++)
+			buf_append(&pd->pd_rids, recs[j] + 4, 4);
+		if (buf_error(&pd->pd_rids)) {
+			rc = ENOMEM;
+			goto done;
+		}
+		if ((rc = store_put_rids(cur, &k,
+		    (const unsigned char *)pd->pd_rids.data, j - i)))
 			goto done;
 	}
 	buf_reset(&pd->pd_recs);
