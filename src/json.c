@@ -64,6 +64,12 @@ struct json_arena {
 static struct json_arena *json_active;
 
 struct json_arena *
+json_arena_current(void)
+{
+	return json_active;
+}
+
+struct json_arena *
 json_arena_new(void)
 {
 	return calloc(1, sizeof(struct json_arena));

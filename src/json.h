@@ -50,6 +50,7 @@ struct json_arena;
 struct json_arena *json_arena_new(void);
 void json_arena_use(struct json_arena *a);	/* NULL: none */
 void json_arena_free(struct json_arena *a);
+struct json_arena *json_arena_current(void);	/* in use, or NULL */
 
 /*
  * As json_parse(), into arena a, which must be in use (else

@@ -555,6 +555,15 @@ rest_route(struct rest_ctx *cx, struct rest_route *rt)
 	return rest_fail(cx, EMBER_ENOTFOUND, "no such path");
 }
 
+/* Route and answer; then free the arena of the body's tree, if any. */
+static void
+rest_dispatch(struct rest_ctx *cx, struct rest_route *rt)
+{
+	rest_route(cx, rt);
+	json_arena_free(cx->cx_arena);
+	cx->cx_arena = NULL;
+}
+
 int
 rest_entry(struct rest_ctx *cx, const char *url, size_t len)
 {
@@ -578,7 +587,7 @@ rest_entry(struct rest_ctx *cx, const char *url, size_t len)
 	if ((rc = rest_split(url, q ? q : end, &rt)))
 		return rest_fail(cx, rc, "malformed request url %.*s",
 		    (int)len, url);
-	rest_route(cx, &rt);
+	rest_dispatch(cx, &rt);
 	if (cx->cx_rs->rs_status == 0)
 		rest_fail(cx, EMBER_EINTERNAL, "no response");
 	return cx->cx_rs->rs_status;
@@ -685,7 +694,7 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 		    "of %zu bytes", c->cf_max_body);
 		return rs->rs_status;
 	}
-	rest_route(&cx, &rt);
+	rest_dispatch(&cx, &rt);
 	if (rs->rs_status == 0)
 		rest_fail(&cx, EMBER_EINTERNAL, "no response");
 	return rs->rs_status;

@@ -73,6 +73,8 @@ struct rest_ctx {
 	char			 cx_subset_err[256];
 	char			 cx_comp[65];	/* compartment search: its */
 	char			 cx_comp_id[65];/* type and id, or "" */
+	struct json_arena	*cx_arena;	/* the body's tree, freed when
+						   the handler returns */
 	cJSON			*cx_tree;	/* a Bundle entry's resource,
 						   already parsed: the handler
 						   takes it instead of a body */
