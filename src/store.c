@@ -1193,7 +1193,7 @@ store_pending_flush(struct store_txn *t)
 		goto done;
 	if ((rc = mdb_cursor_open(t->t_txn, s->s_dbi[which], &cur)))
 		goto done;
-	/* Each key's rids in one put (a bulk load has runs of thousands). */
+	/* Each key's rids in one put (a Bundle's resources share keys). */
 	for (i = 0; i < pd->pd_n; i = j) {
 		k.mv_data = (void *)(uintptr_t)(recs[i] + 10);
 		k.mv_size = ((size_t)recs[i][8] << 8) | recs[i][9];
