@@ -18,7 +18,8 @@
  * The listening socket is the one the web server (lighttpd's bin-path,
  * mod_fcgid, spawn-fcgi) passes as file descriptor 0.  SIGTERM and
  * SIGINT end the loop after the current request; SIGPIPE is ignored so a
- * client that went away cannot kill the worker.
+ * client that went away cannot kill the worker, and SIGXFSZ so that a
+ * store that may not grow fails the write (an OperationOutcome) instead.
  */
 #include "config.h"
 
@@ -412,6 +413,7 @@ main(int argc, char *argv[])
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
 	sa.sa_handler = ember_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: interrupt accept() */
