@@ -101,6 +101,18 @@ stop_server() {
 	sleep 0.3
 }
 
+# check_stores: emberctl check on DATA (the server stopped or not) exits 0
+# and says 0 problems for each of the 5 stores, one line each.
+check_stores() {
+	local check rc
+	check=$(EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" check 2>&1)
+	rc=$?
+	is "$rc" 0 "emberctl check exits 0"
+	is "$(echo "$check" | grep -cE '^[A-Z0-9]+: [0-9]+ resources, 0 problems$') $(echo "$check" | wc -l)" "5 5" \
+	    "emberctl check: 0 problems in each of the 5 stores"
+	echo "$check" | sed 's/^/# /'
+}
+
 # Fail the test if any sanitizer spoke in the log file given.
 check_sanitizer_log() {
 	local log=$1
