@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 
 #include "date.h"
 #include "error.h"
@@ -59,6 +60,15 @@ date_month_days(int y, unsigned m)
 	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return 29;
 	return days[m - 1];
+}
+
+uint64_t
+date_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
 /* Write v as exactly n decimal digits, zero-padded; returns the end. */

@@ -19,6 +19,9 @@ enum date_precision {
 	DATE_FRACTION
 };
 
+/* The current time: microseconds since 1970-01-01T00:00:00Z. */
+uint64_t date_now(void);
+
 /* Write us as a FHIR instant in UTC with microseconds.  Cannot fail. */
 void date_format_instant(uint64_t us, char out[DATE_INSTANT_LEN]);
 

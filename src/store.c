@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <lmdb.h>
 
 #include "be.h"
 #include "buf.h"
+#include "date.h"
 #include "error.h"
 #include "lz.h"
 #include "store.h"
@@ -747,7 +747,6 @@ store_meta_put(struct store_txn *t, const char *name, uint64_t value)
 int
 store_clock(struct store_txn *t, uint64_t *out)
 {
-	struct timeval	tv;
 	uint64_t	last, now;
 	int		rc;
 
@@ -755,8 +754,7 @@ store_clock(struct store_txn *t, uint64_t *out)
 		return EMBER_EINTERNAL;
 	if ((rc = store_meta_get(t, "clock", &last)))
 		return rc;
-	gettimeofday(&tv, NULL);
-	now = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	now = date_now();
 	if (now <= last)
 		now = last + 1;
 	if ((rc = store_meta_put(t, "clock", now)))
