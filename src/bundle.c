@@ -3,7 +3,10 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +25,11 @@
 #include "rest.h"
 #include "server.h"
 #include "store.h"
+#include "tables.h"
 
 #define BUNDLE_KEY_MAX	140	/* "Type/id" */
 #define BUNDLE_CACHE	64	/* conditional references remembered */
+#define BUNDLE_PREP_MIN	8	/* creates worth a helper thread */
 
 enum bundle_order { ORDER_DELETE, ORDER_POST, ORDER_PUT, ORDER_GET };
 
@@ -43,6 +48,35 @@ struct bundle_entry {
 	char		 be_id[65];		/* id assigned to a POST */
 	int		 be_status;
 	struct buf	 be_result;		/* the response entry JSON */
+	size_t		 be_prep;		/* its slot in b_prep, + 1 */
+};
+
+/*
+ * A transaction's plain creates, made ready on a helper thread
+ * (srv_helpers) while the entries before them are stored: checked,
+ * stamped, written, packed and indexed (crud_prepare()).  Each is taken
+ * by one thread, by moving its state from TODO to BUSY.  The helper
+ * takes them in order.  The Bundle's own thread, reaching a create,
+ * takes it itself if the helper has not yet; and while the helper is
+ * busy with it, it prepares later ones rather than wait.  The helper
+ * touches only its entries' resource trees, which the Bundle's thread
+ * leaves alone until they are DONE (or FAILED: that entry then runs as
+ * any other, and its error is reported as usual).
+ */
+enum bundle_prep_state { PREP_TODO, PREP_BUSY, PREP_DONE, PREP_FAILED };
+
+struct bundle_prep {
+	struct bundle		*bp_b;
+	size_t			*bp_entry;	/* entry of each slot */
+	struct crud_prep	*bp_prep;
+	atomic_int		*bp_state;	/* enum bundle_prep_state */
+	size_t			 bp_n;
+	uint64_t		 bp_when;	/* slot k's lastUpdated: + k */
+	struct buf		 bp_work;	/* the Bundle's thread's scratch */
+	struct json_arena	*bp_arena;	/* the Bundle's tree's, if any */
+	atomic_int		 bp_stop;
+	pthread_t		 bp_thread;
+	int			 bp_started;
 };
 
 /* A resolved conditional reference. */
@@ -66,6 +100,7 @@ struct bundle {
 	uint64_t		 b_url_lens;	/* bundle_url_bit() of theirs */
 	struct bundle_cached	 b_cache[BUNDLE_CACHE];
 	size_t			 b_ncache;
+	struct bundle_prep	 b_prep;
 	/* The failure, for an OperationOutcome. */
 	int			 b_fail_status;
 	char			 b_fail_code[32];
@@ -519,11 +554,157 @@ bundle_header(const struct rest_response *rs, const char *name, char *out,
 	}
 }
 
+/* Take slot k if no thread has: 1 when the caller is to prepare it. */
+static int
+bundle_prep_take(struct bundle_prep *bp, size_t k)
+{
+	int	todo = PREP_TODO;
+
+	return atomic_compare_exchange_strong(&bp->bp_state[k], &todo,
+	    PREP_BUSY);
+}
+
+static void
+bundle_prep_one(struct bundle_prep *bp, size_t k, struct buf *work)
+{
+	struct bundle		*b = bp->bp_b;
+	struct bundle_entry	*be = &b->b_entries[bp->bp_entry[k]];
+	const char		*type;
+	size_t			 tlen;
+	int			 rc;
+
+	tlen = bundle_url_type(be->be_url, b->b_base, &type);
+	rc = crud_prepare(b->b_sv->svv_tables, b->b_sv->svv_store, type, tlen,
+	    be->be_id, be->be_resource, bp->bp_when + k, work,
+	    &bp->bp_prep[k]);
+	atomic_store(&bp->bp_state[k], rc ? PREP_FAILED : PREP_DONE);
+}
+
+static void *
+bundle_prep_helper(void *arg)
+{
+	struct bundle_prep	*bp = arg;
+	struct buf		 work = BUF_INIT;
+	size_t			 k;
+
+	/* Stamping frees nodes of the Bundle's tree. */
+	json_arena_use(bp->bp_arena);
+	for (k = 0; k < bp->bp_n && !atomic_load(&bp->bp_stop); k++)
+		if (bundle_prep_take(bp, k))
+			bundle_prep_one(bp, k, &work);
+	buf_free(&work);
+	json_arena_use(NULL);
+	return NULL;
+}
+
+/*
+ * Start preparing the transaction's plain creates (POST with a resource
+ * and no ifNoneExist), when the server allows a helper and there are
+ * enough of them to be worth a thread.  Their lastUpdated values are
+ * taken from the store's clock now, one each, in entry order.  Without
+ * a helper, nothing changes: every entry runs as a single request would.
+ */
+static int
+bundle_prep_start(struct bundle *b)
+{
+	struct bundle_prep	*bp = &b->b_prep;
+	struct bundle_entry	*be;
+	size_t			 i, n = 0;
+	int			 rc;
+
+	if (b->b_srv->srv_helpers == 0 || b->b_txn == NULL)
+		return EMBER_OK;
+	for (i = 0; i < b->b_n; i++) {
+		be = &b->b_entries[i];
+		if (be->be_order == ORDER_POST && be->be_id[0] != '\0' &&
+		    be->be_resource != NULL && be->be_if_none_exist == NULL &&
+		    strcmp(be->be_method, "POST") == 0)
+			be->be_prep = ++n;
+	}
+	if (n < BUNDLE_PREP_MIN) {
+		for (i = 0; i < b->b_n; i++)
+			b->b_entries[i].be_prep = 0;
+		return EMBER_OK;
+	}
+	bp->bp_b = b;
+	bp->bp_n = n;
+	bp->bp_arena = json_arena_current();
+	if ((bp->bp_entry = calloc(n, sizeof(*bp->bp_entry))) == NULL ||
+	    (bp->bp_prep = calloc(n, sizeof(*bp->bp_prep))) == NULL ||
+	    (bp->bp_state = calloc(n, sizeof(*bp->bp_state))) == NULL)
+		return EMBER_ENOMEM;
+	for (i = 0; i < b->b_n; i++)
+		if (b->b_entries[i].be_prep)
+			bp->bp_entry[b->b_entries[i].be_prep - 1] = i;
+	for (i = 0; i < n; i++)
+		atomic_init(&bp->bp_state[i], PREP_TODO);
+	atomic_init(&bp->bp_stop, 0);
+	if ((rc = store_clock_reserve(b->b_txn, (unsigned)n, &bp->bp_when)))
+		return rc;
+	/* Should the thread not start, this thread prepares them all. */
+	bp->bp_started = pthread_create(&bp->bp_thread, NULL,
+	    bundle_prep_helper, bp) == 0;
+	return EMBER_OK;
+}
+
+/*
+ * The prepared create of entry i, or NULL (not one, or its check failed).
+ * Until the helper is through with it, prepare later ones meanwhile.
+ */
+static const struct crud_prep *
+bundle_prep_get(struct bundle *b, size_t i)
+{
+	struct bundle_prep	*bp = &b->b_prep;
+	size_t			 k, j;
+	int			 st;
+
+	if (b->b_entries[i].be_prep == 0 || bp->bp_n == 0)
+		return NULL;
+	k = b->b_entries[i].be_prep - 1;
+	if (bundle_prep_take(bp, k))
+		bundle_prep_one(bp, k, &bp->bp_work);
+	for (j = k + 1; (st = atomic_load(&bp->bp_state[k])) == PREP_BUSY;) {
+		while (j < bp->bp_n && !bundle_prep_take(bp, j))
+			j++;
+		if (j < bp->bp_n)
+			bundle_prep_one(bp, j, &bp->bp_work);
+		else
+			sched_yield();
+	}
+	return st == PREP_DONE ? &bp->bp_prep[k] : NULL;
+}
+
+/* Stop the helper, wait for it, and free what was prepared. */
+static void
+bundle_prep_end(struct bundle *b)
+{
+	struct bundle_prep	*bp = &b->b_prep;
+	size_t			 k;
+
+	if (bp->bp_started) {
+		atomic_store(&bp->bp_stop, 1);
+		pthread_join(bp->bp_thread, NULL);
+		bp->bp_started = 0;
+	}
+	if (bp->bp_prep != NULL)
+		for (k = 0; k < bp->bp_n; k++) {
+			if (atomic_load(&bp->bp_state[k]) == PREP_DONE)
+				b->b_srv->srv_prepared++;
+			crud_prep_free(&bp->bp_prep[k]);
+		}
+	free(bp->bp_prep);
+	free(bp->bp_entry);
+	free(bp->bp_state);
+	buf_free(&bp->bp_work);
+	memset(bp, 0, sizeof(*bp));
+}
+
 /* Run one entry through the ordinary handlers; record its result. */
 static int
 bundle_run_entry(struct bundle *b, size_t i)
 {
 	struct bundle_entry	*be = &b->b_entries[i];
+	const struct crud_prep	*prep;
 	struct rest_request	 rq;
 	struct rest_response	 rs;
 	struct rest_ctx		 cx;
@@ -533,6 +714,8 @@ bundle_run_entry(struct bundle *b, size_t i)
 	size_t			 len;
 	int			 rc, with_resource;
 
+	/* First: until then the helper may be at work on its resource. */
+	prep = bundle_prep_get(b, i);
 	memset(&rq, 0, sizeof(rq));
 	rq.rq_method = be->be_method;
 	rq.rq_uri = be->be_url;
@@ -542,6 +725,7 @@ bundle_run_entry(struct bundle *b, size_t i)
 	rq.rq_if_modified_since = be->be_if_modified_since;
 	rq.rq_if_none_exist = be->be_if_none_exist;
 	memset(&cx, 0, sizeof(cx));
+	cx.cx_prep = prep;
 	if (be->be_resource != NULL && strcmp(be->be_method, "PATCH") != 0) {
 		/* POST and PUT take the parsed resource itself. */
 		cx.cx_tree = cJSON_DetachItemViaPointer(be->be_entry,
@@ -698,8 +882,12 @@ bundle_run(struct server *srv, struct server_version *sv, const char *base,
 	for (i = 0; rc == EMBER_OK && i < b.b_n; i++)
 		if (b.b_entries[i].be_resource != NULL)
 			rc = bundle_rewrite(&b, i, b.b_entries[i].be_resource);
+	if (rc == EMBER_OK && (rc = bundle_prep_start(&b)))
+		bundle_fail(&b, outcome_status(rc), "exception", "cannot "
+		    "prepare the transaction: %s", ember_strerror(rc));
 	if (rc == EMBER_OK)
 		rc = bundle_execute(&b);
+	bundle_prep_end(&b);
 	if (rc == EMBER_OK && b.b_txn != NULL) {
 		rc = store_txn_commit(b.b_txn);
 		b.b_txn = NULL;

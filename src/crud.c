@@ -233,6 +233,76 @@ done:
 	return rc;
 }
 
+int
+crud_prepare(const struct tables *tb, const struct store *s,
+    const char *type, size_t type_len, const char *id, cJSON *resource,
+    uint64_t when, struct buf *work, struct crud_prep *p)
+{
+	char		err[256];
+	unsigned	ri;
+	int		rc;
+
+	p->cp_when = when;
+	buf_reset(&p->cp_json);
+	buf_reset(&p->cp_keys);
+	if ((rc = crud_check_resource(tb, resource, type, err, sizeof(err))))
+		return rc;
+	if ((rc = crud_stamp(resource, id, 1, when)) ||
+	    (rc = json_write(&p->cp_json, resource, 0)) ||
+	    (rc = store_pack(s, p->cp_json.data, p->cp_json.len,
+	    work, &p->cp_packed)) ||
+	    (rc = tables_resource_lookup(tb, type, type_len, &ri)) ||
+	    (rc = index_keys(tb, ri, resource, &p->cp_keys)))
+		return rc;
+	return buf_error(&p->cp_json);
+}
+
+int
+crud_put_prepared(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, const struct crud_prep *p,
+    struct store_row *row, struct buf *json)
+{
+	struct store_row	cur, written;
+	struct store_write	w;
+	int			rc;
+
+	/* Prepared as version 1: the id must be new. */
+	rc = store_current(t, type, type_len, id, id_len, &cur);
+	if (rc == EMBER_OK)
+		return EMBER_ECONFLICT;
+	if (rc != EMBER_ENOTFOUND)
+		return rc;
+	memset(&w, 0, sizeof(w));
+	w.sw_type = type;
+	w.sw_type_len = type_len;
+	w.sw_id = id;
+	w.sw_id_len = id_len;
+	w.sw_version = 1;
+	w.sw_last_updated = p->cp_when;
+	w.sw_method = STORE_POST;
+	w.sw_json = p->cp_json.data;
+	w.sw_json_len = p->cp_json.len;
+	w.sw_packed = &p->cp_packed;
+	if ((rc = store_write(t, &w, &written)) ||
+	    (rc = store_postings_replace(t, written.sr_rid, p->cp_keys.data,
+	    p->cp_keys.len)))
+		return rc;
+	if (row != NULL)
+		*row = written;
+	if (json != NULL)
+		rc = buf_append(json, p->cp_json.data ? p->cp_json.data : "",
+		    p->cp_json.len);
+	return rc;
+}
+
+void
+crud_prep_free(struct crud_prep *p)
+{
+	buf_free(&p->cp_json);
+	buf_free(&p->cp_packed);
+	buf_free(&p->cp_keys);
+}
+
 /* ETag and Last-Modified of a version. */
 static void
 crud_version_headers(struct rest_ctx *cx, uint32_t vid, uint64_t when)
@@ -480,8 +550,9 @@ crud_parse_body(struct rest_ctx *cx, cJSON **out)
 		cx->cx_tree = NULL;
 	} else if ((rc = crud_parse_tree(cx, &res)))
 		return rc;
-	if ((rc = crud_check_resource(cx->cx_v->svv_tables, res, cx->cx_type,
-	    err, sizeof(err)))) {
+	/* A prepared tree was checked (and stamped) by crud_prepare(). */
+	if (cx->cx_prep == NULL && (rc = crud_check_resource(
+	    cx->cx_v->svv_tables, res, cx->cx_type, err, sizeof(err)))) {
 		cJSON_Delete(res);
 		return rest_fail(cx, rc, "%s", err);
 	}
@@ -547,9 +618,17 @@ crud_finish_write(struct rest_ctx *cx, struct store_txn *t, cJSON *res,
 	struct buf		json = BUF_INIT;
 	int			rc;
 
-	if ((rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type,
-	    cx->cx_type_len, cx->cx_id, cx->cx_id_len, res, method, &row,
-	    &json))) {
+	/* A prepared create is put as it was made ready; should its id
+	 * have been taken meanwhile, it is stored as any other write. */
+	rc = EMBER_ECONFLICT;
+	if (cx->cx_prep != NULL && method == STORE_POST)
+		rc = crud_put_prepared(t, cx->cx_type, cx->cx_type_len,
+		    cx->cx_id, cx->cx_id_len, cx->cx_prep, &row, &json);
+	if (rc == EMBER_ECONFLICT)
+		rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type,
+		    cx->cx_type_len, cx->cx_id, cx->cx_id_len, res, method,
+		    &row, &json);
+	if (rc) {
 		store_txn_abort(t);
 		rest_fail(cx, rc, "cannot store %s/%s", cx->cx_type, cx->cx_id);
 		goto done;

@@ -15,8 +15,10 @@
 
 #include <cjson/cJSON.h>
 
-struct buf;
+#include "buf.h"
+
 struct rest_ctx;
+struct store;
 struct store_txn;
 struct store_row;
 struct tables;
@@ -60,6 +62,40 @@ int crud_check_resource(const struct tables *tb, const cJSON *resource,
 int crud_put(const struct tables *tb, struct store_txn *t, const char *type,
     size_t type_len, const char *id, size_t id_len, cJSON *resource,
     int method, struct store_row *row, struct buf *json);
+
+/*
+ * A new resource made ready for crud_put() outside any transaction:
+ * checked, stamped as version 1 of its id at a lastUpdated given in
+ * advance (store_clock_reserve()), written, packed and indexed.  What is
+ * left to do under the write lock is the puts.
+ */
+struct crud_prep {
+	uint64_t	 cp_when;	/* meta.lastUpdated stamped */
+	struct buf	 cp_json;	/* the stamped resource, minified */
+	struct buf	 cp_packed;	/* cp_json as store_pack() left it */
+	struct buf	 cp_keys;	/* its postings (index_keys()) */
+};
+
+/*
+ * Fill p for resource, to be created as type/id at when: what
+ * crud_check_resource() and crud_put() would do but the store's reads
+ * and writes.  It stamps the tree; work is scratch, kept for the next.
+ * It touches nothing shared but reads of tb and s, so threads may
+ * prepare at once, each with its own p and work.
+ * EMBER_OK; EMBER_EINVAL (the check failed: crud_put() without p gives
+ * the error its answer), EMBER_ENOMEM.
+ */
+int crud_prepare(const struct tables *tb, const struct store *s,
+    const char *type, size_t type_len, const char *id, cJSON *resource,
+    uint64_t when, struct buf *work, struct crud_prep *p);
+
+/* crud_put() for a new resource prepared by crud_prepare(). */
+int crud_put_prepared(struct store_txn *t, const char *type,
+    size_t type_len, const char *id, size_t id_len,
+    const struct crud_prep *p, struct store_row *row, struct buf *json);
+
+/* Free what p holds (zeroed, it holds nothing). */
+void crud_prep_free(struct crud_prep *p);
 
 /*
  * Make a new server-assigned id: 22 characters of [0-9A-Za-z], the

@@ -2,7 +2,7 @@
  * emberctl.c: the administration tool.
  *
  *   emberctl [-c conf] [-V version] init
- *   emberctl [-c conf] [-V version] load [--if-empty] PATH...
+ *   emberctl [-c conf] [-V version] load [--if-empty] [--single-thread] PATH...
  *   emberctl [-c conf] [-V version] reindex
  *   emberctl [-c conf] [-V version] check
  *   emberctl [-c conf] [-V version] stats
@@ -40,7 +40,8 @@ usage(void)
 	    "usage: emberctl [-c ember.conf] [-V version] command [args]\n"
 	    "commands:\n"
 	    "  init                      create the stores of every enabled version\n"
-	    "  load [--if-empty] PATH... load resources, Bundles, NDJSON, folders\n"
+	    "  load [--if-empty] [--single-thread] PATH...\n"
+	    "                            load resources, Bundles, NDJSON, folders\n"
 	    "  reindex                   rebuild the search postings\n"
 	    "  check                     verify the store is consistent\n"
 	    "  stats                     counts and sizes\n"
@@ -97,10 +98,15 @@ cmd_load(struct server *srv, struct server_version *sv, const struct conf *c,
 	double			 el;
 	int			 i = 0, rc, if_empty = 0;
 
-	if (argc > 0 && strcmp(argv[0], "--if-empty") == 0) {
-		if_empty = 1;
-		i++;
-	}
+	/* A second thread prepares each transaction's creates (bundle.c). */
+	srv->srv_helpers = 1;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++)
+		if (strcmp(argv[i], "--if-empty") == 0)
+			if_empty = 1;
+		else if (strcmp(argv[i], "--single-thread") == 0)
+			srv->srv_helpers = 0;
+		else
+			usage();
 	if (i >= argc)
 		usage();
 	if (if_empty) {
@@ -132,11 +138,12 @@ cmd_load(struct server *srv, struct server_version *sv, const struct conf *c,
 	if (pg.tty)
 		fputc('\n', stderr);
 	printf("%s: loaded %llu resources from %llu files in %.2f s "
-	    "(%.0f resources/s, %llu commits)\n", sv->svv_desc->vd_name,
-	    (unsigned long long)st.ls_resources,
+	    "(%.0f resources/s, %llu commits, %llu prepared ahead)\n",
+	    sv->svv_desc->vd_name, (unsigned long long)st.ls_resources,
 	    (unsigned long long)st.ls_files, el,
 	    el > 0 ? (double)st.ls_resources / el : 0.0,
-	    (unsigned long long)st.ls_commits);
+	    (unsigned long long)st.ls_commits,
+	    (unsigned long long)srv->srv_prepared);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,9 @@ struct json_arena {
 	struct json_chunk	*chunks;	/* newest first */
 };
 
-static struct json_arena *json_active;
+/* The arena in use by this thread (json_arena_use()), or NULL. */
+static _Thread_local struct json_arena *json_active;
+static pthread_once_t json_hooks_once = PTHREAD_ONCE_INIT;
 
 struct json_arena *
 json_arena_current(void)
@@ -91,7 +94,7 @@ json_arena_free(struct json_arena *a)
 	free(a);
 }
 
-/* cJSON's free while an arena is in use. */
+/* cJSON's free: the memory of the thread's arena in use stays. */
 static void
 json_arena_release(void *p)
 {
@@ -105,13 +108,21 @@ json_arena_release(void *p)
 	free(p);
 }
 
-void
-json_arena_use(struct json_arena *a)
+static void
+json_hooks_install(void)
 {
 	cJSON_Hooks h = { NULL, json_arena_release };
 
+	cJSON_InitHooks(&h);
+}
+
+void
+json_arena_use(struct json_arena *a)
+{
+	/* cJSON's hooks are the process's, so they are set once and stay:
+	 * a thread with no arena in use frees as cJSON would. */
+	pthread_once(&json_hooks_once, json_hooks_install);
 	json_active = a;
-	cJSON_InitHooks(a != NULL ? &h : NULL);
 }
 
 /* n bytes from jp's arena, or from cJSON's allocator. */

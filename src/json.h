@@ -36,14 +36,16 @@ int json_parse(const char *text, size_t len, unsigned max_depth,
 /*
  * Arenas, for big trees: a tree parsed into one (json_parse_arena())
  * has its nodes and strings in a few large blocks, and no free() of
- * each when it goes.  While an arena is in use (json_arena_use(); one
- * at a time, and one thread), cJSON frees through json.c, which leaves
- * the arena's memory alone and free()s anything else, so the tree may
- * be changed as any other (nodes added, detached, deleted) and is freed
- * with cJSON_Delete() as usual; then json_arena_free() frees its memory
- * (and stops its use).  Memory cJSON allocated must then be freed with
- * cJSON_free() or cJSON_Delete(), never free().  json_arena_new() gives
- * NULL when out of memory.
+ * each when it goes.  While an arena is in use in a thread
+ * (json_arena_use(): one at a time in each), cJSON's frees in that
+ * thread go through json.c, which leaves the arena's memory alone and
+ * free()s anything else, so the tree may be changed as any other (nodes
+ * added, detached, deleted) and is freed with cJSON_Delete() as usual;
+ * then json_arena_free() frees its memory (and stops its use in the
+ * calling thread).  Memory cJSON allocated must then be freed with
+ * cJSON_free() or cJSON_Delete(), never free().  Threads may use one
+ * arena at once while none parses into it.  json_arena_new() gives NULL
+ * when out of memory.
  */
 struct json_arena;
 

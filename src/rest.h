@@ -19,6 +19,7 @@
 struct server;
 struct server_version;
 struct store_txn;
+struct crud_prep;
 
 /* What the web server tells us.  All fields are borrowed; any may be
  * NULL except rq_method and rq_uri. */
@@ -80,6 +81,9 @@ struct rest_ctx {
 						   takes it instead of a body */
 	struct store_txn	*cx_parent;	/* set inside a transaction
 						   Bundle: handlers work in it */
+	const struct crud_prep	*cx_prep;	/* cx_tree, already checked and
+						   made ready (crud.h); only a
+						   create takes it */
 };
 
 /*

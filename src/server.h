@@ -28,6 +28,12 @@ struct server_version {
 struct server {
 	struct conf		srv_conf;
 	struct server_version	srv_v[FHIR_VERSION_COUNT];
+	unsigned		srv_helpers;	/* threads a transaction may
+						   start to prepare its creates
+						   (bundle.c): 0, but in
+						   emberctl load */
+	uint64_t		srv_prepared;	/* creates prepared so, for
+						   emberctl load's summary */
 };
 
 /*

@@ -745,21 +745,43 @@ store_meta_put(struct store_txn *t, const char *name, uint64_t value)
 }
 
 int
-store_clock(struct store_txn *t, uint64_t *out)
+store_clock_reserve(struct store_txn *t, unsigned n, uint64_t *out)
 {
 	uint64_t	last, now;
 	int		rc;
 
-	if (!t->t_write)
+	if (!t->t_write || n == 0)
 		return EMBER_EINTERNAL;
 	if ((rc = store_meta_get(t, "clock", &last)))
 		return rc;
 	now = date_now();
 	if (now <= last)
 		now = last + 1;
-	if ((rc = store_meta_put(t, "clock", now)))
+	if ((rc = store_meta_put(t, "clock", now + n - 1)))
 		return rc;
 	*out = now;
+	return EMBER_OK;
+}
+
+int
+store_clock(struct store_txn *t, uint64_t *out)
+{
+	return store_clock_reserve(t, 1, out);
+}
+
+int
+store_pack(const struct store *s, const void *src, size_t n,
+    struct buf *work, struct buf *out)
+{
+	int	rc;
+
+	buf_reset(out);
+	if (n < LZ_WORTH || n > UINT32_MAX)
+		return EMBER_OK;
+	if ((rc = lz_compress(s->s_lz, src, n, work, out)))
+		return rc;
+	if (out->len + 4 >= n)
+		buf_reset(out);
 	return EMBER_OK;
 }
 
@@ -792,6 +814,7 @@ store_write(struct store_txn *t, const struct store_write *w,
 	unsigned char	 rk[8], vk[12], hk[16], tk[STORE_KEY_MAX + 17], vb[4];
 	unsigned char	*val = NULL;
 	const char	*body;
+	const struct buf *packed;
 	struct store_row row;
 	MDB_val		 k, v;
 	uint64_t	 rid;
@@ -836,15 +859,16 @@ store_write(struct store_txn *t, const struct store_write *w,
 		flags |= FLAG_DELETED;
 	body = w->sw_json;
 	blen = w->sw_json_len;
-	if (blen >= LZ_WORTH && blen <= UINT32_MAX) {
-		if ((rc = lz_compress(t->t_store->s_lz, w->sw_json,
-		    w->sw_json_len, &t->t_pend->pd_work, &t->t_pend->pd_lz)))
+	if ((packed = w->sw_packed) == NULL) {
+		if ((rc = store_pack(t->t_store, body, blen,
+		    &t->t_pend->pd_work, &t->t_pend->pd_lz)))
 			return rc;
-		if (t->t_pend->pd_lz.len + 4 < blen) {
-			flags |= FLAG_LZ;
-			body = t->t_pend->pd_lz.data;
-			blen = t->t_pend->pd_lz.len;
-		}
+		packed = &t->t_pend->pd_lz;
+	}
+	if (packed->len > 0) {
+		flags |= FLAG_LZ;
+		body = packed->data;
+		blen = packed->len;
 	}
 
 	/* versions: rid, vid -> lastUpdated, flags, [length,] JSON */
@@ -994,14 +1018,12 @@ store_owned_put(struct store_txn *t, MDB_val *k)
 	const struct buf	*lz = &t->t_pend->pd_lz;
 	unsigned char		*p;
 	MDB_val			 v;
-	int			 rc, z = 0;
+	int			 rc, z;
 
-	if (list->len >= LZ_WORTH && list->len <= UINT32_MAX) {
-		if ((rc = lz_compress(t->t_store->s_lz, list->data,
-		    list->len, &t->t_pend->pd_work, &t->t_pend->pd_lz)))
-			return rc;
-		z = lz->len + 4 < list->len;
-	}
+	if ((rc = store_pack(t->t_store, list->data, list->len,
+	    &t->t_pend->pd_work, &t->t_pend->pd_lz)))
+		return rc;
+	z = lz->len > 0;
 	v.mv_size = 1 + (z ? 4 + lz->len : list->len);
 	if ((rc = store_put_tail(t->t_txn, t->t_store->s_dbi[DB_OWNED], k, &v,
 	    MDB_RESERVE)))

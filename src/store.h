@@ -83,6 +83,9 @@ struct store_write {
 	int		 sw_method;		/* enum store_method */
 	const char	*sw_json;		/* NULL/0 for a delete */
 	size_t		 sw_json_len;
+	const struct buf *sw_packed;		/* sw_json as store_pack() left
+						   it, or NULL: store_write()
+						   packs it */
 };
 
 /*
@@ -207,6 +210,23 @@ int store_version(struct store_txn *t, uint64_t rid, uint32_t vid,
  * store.  Write transactions only.  EMBER_OK or EMBER_ESTORE.
  */
 int store_clock(struct store_txn *t, uint64_t *out);
+
+/*
+ * store_clock() for n writes at once: *out is the first of n values,
+ * *out, *out + 1, ..., each past every one handed out before; the next
+ * store_clock() is past the last.  EMBER_OK or EMBER_ESTORE.
+ */
+int store_clock_reserve(struct store_txn *t, unsigned n, uint64_t *out);
+
+/*
+ * Compress n bytes of src as the store keeps a version's JSON, into out
+ * (emptied first; work is scratch).  out is left empty when they are
+ * kept as they are: short, or not made shorter.  It needs no
+ * transaction and only reads s's dictionary, so threads may pack at
+ * once, each with its own bufs.  EMBER_OK or EMBER_ENOMEM.
+ */
+int store_pack(const struct store *s, const void *src, size_t n,
+    struct buf *work, struct buf *out);
 
 /*
  * Write one version: allocates a rid for a new resource, stores the

@@ -205,4 +205,86 @@ is "$(jqb .total)" 2 "the file before the failure is stored, the one after is no
 req GET '/Patient?identifier=urn:bulk|0,urn:bulk|499&_summary=count'
 is "$(jqb .total)" 0 "nothing of the failing transaction is stored"
 
+# emberctl load prepares a transaction's plain creates on a second
+# thread (checked, stamped, written, packed, indexed) while the entries
+# before them are stored.  The same Bundle loaded that way and with
+# --single-thread must store the same resources, found by the same
+# searches, with lastUpdated in entry order.  Each load gets its own
+# identifier system; entry 12 fails the type check in a third copy.
+prep_bundle() {	# prep_bundle SYSTEM: 12 Patients, 24 Observations
+	"$JQ" -nc --arg s "$1" '{resourceType: "Bundle", type: "transaction", entry: [
+	    range(12) as $i |
+	    ({fullUrl: "urn:uuid:00000000-0000-4000-8000-\(1000000000000 + $i)",
+	      resource: {resourceType: "Patient", identifier: [{system: $s, value: "p\($i)"}],
+	        name: [{family: "Prep\($i % 3)", given: ["Ann", "B\($i)"]}],
+	        gender: (if $i % 2 == 0 then "female" else "male" end),
+	        birthDate: "19\(50 + $i)-0\(1 + $i % 9)-1\($i % 10)"},
+	      request: {method: "POST", url: "Patient"}},
+	     (range(2) as $j |
+	      {resource: {resourceType: "Observation", status: "final",
+	        identifier: [{system: $s, value: "o\($i)-\($j)"}],
+	        code: {coding: [{system: "http://loinc.org", code: (if $j == 0 then "8302-2" else "29463-7" end)}]},
+	        subject: {reference: "urn:uuid:00000000-0000-4000-8000-\(1000000000000 + $i)"},
+	        effectiveDateTime: "2020-0\(1 + $i % 9)-01T10:00:00Z",
+	        valueQuantity: {value: (150 + $i + $j / 2), unit: "cm", system: "http://unitsofmeasure.org", code: "cm"}},
+	       request: {method: "POST", url: "Observation"}}))]}'
+}
+prep_bundle urn:prep:1 > "$TMP/prep1.json"
+prep_bundle urn:prep:2 > "$TMP/prep2.json"
+"$JQ" -c '.entry[12].resource.gender = 7' "$TMP/prep1.json" > "$TMP/prep3.json"
+since=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/prep1.json" > "$TMP/load.out" 2>&1
+is "$? $(sed -n 's/.*loaded \([0-9]*\) .* \([0-9]*\) prepared ahead.*/\1 \2/p' "$TMP/load.out")" "0 36 36" \
+    "emberctl load: 36 creates, all prepared ahead"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load --single-thread "$TMP/prep2.json" > "$TMP/load.out" 2>&1
+is "$? $(sed -n 's/.*loaded \([0-9]*\) .* \([0-9]*\) prepared ahead.*/\1 \2/p' "$TMP/load.out")" "0 36 0" \
+    "emberctl load --single-thread: 36 creates, none prepared ahead"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/prep3.json" > "$TMP/load.out" 2>&1
+is "$?" 1 "a prepared create that fails its check fails the load"
+ok "$(grep -q 'entry 12 (POST Patient) failed: .*gender' "$TMP/load.out"; echo $?)" \
+    "and is reported as without a helper: $(tail -n 1 "$TMP/load.out" | cut -c1-120)"
+# The resources, but for id, meta and references, are the same.
+for t in Patient Observation; do
+	for n in 1 2; do
+		req GET "/$t?identifier=urn:prep:$n|&_count=100&_sort=identifier"
+		jqb "[.entry[].resource | del(.id, .meta) | .identifier[0].system = \"s\"
+		    | if .subject then .subject.reference = \"r\" else . end]" > "$TMP/prep-$t-$n.json"
+	done
+	is "$(cmp -s "$TMP/prep-$t-1.json" "$TMP/prep-$t-2.json"; echo $?) $("$JQ" length "$TMP/prep-$t-1.json")" \
+	    "0 $([ $t = Patient ] && echo 12 || echo 24)" "$t: the prepared and the single-thread load stored the same"
+done
+# lastUpdated: one value each, in entry order, as without a helper.
+for n in 1 2; do
+	req GET "/Observation?identifier=urn:prep:$n|&_sort=_lastUpdated&_count=100"
+	is "$(jqb '[.entry[].resource.identifier[0].value] | join(" ")')" \
+	    "$("$JQ" -r '[.entry[].resource | select(.resourceType == "Observation") | .identifier[0].value] | join(" ")' "$TMP/prep1.json")" \
+	    "load $n: the Observations' lastUpdated follow the entries"
+	ok "$(jqb '[.entry[].resource.meta.lastUpdated] | (unique | length) == 24' | grep -qx true; echo $?)" \
+	    "load $n: 24 distinct lastUpdated"
+done
+# Every search finds the same in both (_summary=count of each query, for
+# each system).
+while IFS= read -r q; do
+	[ -z "$q" ] && continue
+	q=${q//@SINCE/$since}
+	got=
+	for n in 1 2; do
+		req GET "/${q//@S/urn:prep:$n}&_summary=count"
+		got="$got $STATUS:$(jqb .total)"
+	done
+	want=${got##* }
+	is "$got" " $want $want" "both loads: $q"
+	ok "$([ "${want#*:}" -gt 0 ]; echo $?)" "and it matches some: $q"
+done <<'QUERIES'
+Patient?identifier=@S|&family=prep1
+Patient?identifier=@S|&gender=male&birthdate=ge1955
+Patient?identifier=@S|&name=b7
+Patient?identifier=@S|&_lastUpdated=ge@SINCE
+Patient?identifier=@S|&_has:Observation:subject:code=http://loinc.org|29463-7
+Observation?identifier=@S|&code=http://loinc.org|8302-2&value-quantity=gt155|http://unitsofmeasure.org|cm
+Observation?identifier=@S|&subject.family=prep2&date=lt2020-05
+Observation?identifier=@S|&subject:Patient.gender=female
+Observation?identifier=@S|&patient.identifier=@S|p4
+QUERIES
+
 finish
