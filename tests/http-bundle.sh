@@ -204,6 +204,14 @@ req GET '/Practitioner?identifier=urn:bulk|dr&_summary=count'
 is "$(jqb .total)" 2 "the file before the failure is stored, the one after is not"
 req GET '/Patient?identifier=urn:bulk|0,urn:bulk|499&_summary=count'
 is "$(jqb .total)" 0 "nothing of the failing transaction is stored"
+# A path that cannot be read stops the load after the files before it.
+sed 's/"dr"/"dr6"/' "$TMP/bulk1.json" > "$TMP/bulk6.json"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/bulk6.json" \
+    "$TMP/no-such-file.json" "$TMP/bulk5.json" > "$TMP/load.out" 2>&1
+is "$? $(grep -c 'no-such-file.json: No such file' "$TMP/load.out")" "1 1" \
+    "a load with a missing second path exits 1 and names it"
+req GET '/Practitioner?identifier=urn:bulk|dr6,urn:bulk|dr&_summary=count'
+is "$(jqb .total)" 3 "the file before the missing path is stored, the one after is not"
 
 # emberctl load prepares a transaction's plain creates on a second
 # thread (checked, stamped, written, packed, indexed) while the entries
