@@ -191,9 +191,12 @@ struct ember_job {
 						   waits for (server.h) */
 };
 
-/* Build j's request from its FastCGI parameters and body; answer it. */
-static void
-ember_handle(struct server *srv, struct ember_job *j)
+/*
+ * Build j's request from its FastCGI parameters and body.  0, or (a body
+ * shorter than its Content-Length) the status of the answer j holds.
+ */
+static int
+ember_read(struct server *srv, struct ember_job *j)
 {
 	struct rest_request	*rq = &j->j_rq;
 	struct ember_params	 ep;
@@ -240,13 +243,12 @@ ember_handle(struct server *srv, struct ember_job *j)
 			/* A body shorter than its Content-Length. */
 			rest_fail_request(srv, rq, &j->j_rs, EMBER_EINVAL,
 			    "request body shorter than its Content-Length");
-			j->j_status = j->j_rs.rs_status;
-			return;
+			return j->j_status = j->j_rs.rs_status;
 		}
 		rq->rq_body = j->j_body;
 		rq->rq_body_len = (size_t)len;
 	}
-	j->j_status = rest_handle(srv, rq, &j->j_rs);
+	return j->j_status = 0;
 }
 
 /* Write j's answer to its web server, then free it. */
@@ -294,6 +296,7 @@ ember_send(struct ember_job *j)
 		blen -= (size_t)chunk;
 	}
 	rest_response_free(rs);
+	rest_unprepare(&j->j_rq);
 	free(j->j_body);
 	j->j_body = NULL;
 }
@@ -334,36 +337,59 @@ ember_wait(void)
 	poll(&pfd, 1, -1);
 }
 
+/* Is j's method one that may write? */
+static int
+ember_may_write(const struct ember_job *j)
+{
+	const char *m = j->j_rq.rq_method;
+
+	return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 &&
+	    strcmp(m, "OPTIONS") != 0;
+}
+
 /*
- * Serve the request in jobs[0], and with it, when it wrote, the requests
- * waiting already, up to max in all: their writes share one commit
- * (server_group_begin()).  An answer that depends on the commit leaves
- * after it; when the commit failed, it says so instead.  Any other
- * answer leaves at once.
+ * Serve the request in jobs[0].  When it may write, the requests waiting
+ * already are taken with it, up to max in all, and made ready first
+ * (rest_prepare(): a create's parsing, checking, indexing and packing
+ * need no lock); then each is answered in turn, their writes sharing one
+ * commit (server_group_begin()).  An answer that depends on the commit
+ * leaves after it; when the commit failed, it says so instead.  Any
+ * other answer leaves at once.
  */
 static void
 ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 {
-	unsigned	n = 0, failed, i;
+	unsigned	n = 1, held = 0, failed, i;
+	int		group = max > 1 && ember_read(srv, &jobs[0]) == 0 &&
+			    ember_may_write(&jobs[0]);
 
-	if (max > 1)
+	if (group) {
+		while (n < max && !ember_stop &&
+		    ember_accept_waiting(&jobs[n].j_req))
+			ember_read(srv, &jobs[n++]);
+		for (i = 0; i < n; i++)
+			if (jobs[i].j_status == 0)
+				rest_prepare(srv, &jobs[i].j_rq);
 		server_group_begin(srv);
-	for (;;) {
-		ember_handle(srv, &jobs[n]);
-		if (max > 1 && (jobs[n].j_waits = server_group_touched(srv)))
-			n++;
+	} else if (max <= 1)
+		ember_read(srv, &jobs[0]);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].j_status == 0)
+			jobs[i].j_status = rest_handle(srv, &jobs[i].j_rq,
+			    &jobs[i].j_rs);
+		if (group && (jobs[i].j_waits = server_group_touched(srv)))
+			held++;
 		else {
-			ember_send(&jobs[n]);
-			FCGX_Finish_r(&jobs[n].j_req);
+			ember_send(&jobs[i]);
+			FCGX_Finish_r(&jobs[i].j_req);
 		}
-		if (n == 0 || n == max || ember_stop ||
-		    !ember_accept_waiting(&jobs[n].j_req))
-			break;
 	}
-	if (max <= 1)
+	if (!group)
 		return;
 	failed = server_group_end(srv);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && held > 0; i++) {
+		if (jobs[i].j_waits == 0)
+			continue;
 		if (jobs[i].j_waits & failed) {
 			rest_fail_request(srv, &jobs[i].j_rq, &jobs[i].j_rs,
 			    EMBER_ESTORE, "the write could not be committed");
@@ -371,6 +397,7 @@ ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 		}
 		ember_send(&jobs[i]);
 		FCGX_Finish_r(&jobs[i].j_req);
+		held--;
 	}
 }
 

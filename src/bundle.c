@@ -651,7 +651,7 @@ bundle_prep_start(struct bundle *b)
  * The prepared create of entry i, or NULL (not one, or its check failed).
  * Until the helper is through with it, prepare later ones meanwhile.
  */
-static const struct crud_prep *
+static struct crud_prep *
 bundle_prep_get(struct bundle *b, size_t i)
 {
 	struct bundle_prep	*bp = &b->b_prep;
@@ -704,7 +704,7 @@ static int
 bundle_run_entry(struct bundle *b, size_t i)
 {
 	struct bundle_entry	*be = &b->b_entries[i];
-	const struct crud_prep	*prep;
+	struct crud_prep	*prep;
 	struct rest_request	 rq;
 	struct rest_response	 rs;
 	struct rest_ctx		 cx;

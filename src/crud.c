@@ -257,13 +257,65 @@ crud_prepare(const struct tables *tb, const struct store *s,
 	return buf_error(&p->cp_json);
 }
 
+/*
+ * Move p's lastUpdated to when (crud_put_prepared()): the instant in its
+ * JSON, where crud_stamp() put it, its packed form, and its
+ * _lastUpdated key.  EMBER_ECONFLICT when one is not as expected.
+ */
+static int
+crud_restamp(const struct store *s, const char *type, size_t type_len,
+    struct crud_prep *p, uint64_t when)
+{
+	struct buf	 ok = BUF_INIT, nk = BUF_INIT, work = BUF_INIT;
+	char		 was[DATE_INSTANT_LEN], now[DATE_INSTANT_LEN];
+	char		 pat[16 + DATE_INSTANT_LEN];
+	unsigned char	*k, *end;
+	char		*at;
+	size_t		 n, len;
+	int		 rc = EMBER_ECONFLICT;
+
+	date_format_instant(p->cp_when, was);
+	date_format_instant(when, now);
+	n = strlen(was);
+	len = (size_t)snprintf(pat, sizeof(pat), "\"lastUpdated\":\"%s\"",
+	    was);
+	if (strlen(now) != n || (at = memmem(p->cp_json.data, p->cp_json.len,
+	    pat, len)) == NULL)
+		return EMBER_ECONFLICT;
+	if ((rc = index_date_key(&ok, type, type_len, "_lastUpdated", was)) ||
+	    (rc = index_date_key(&nk, type, type_len, "_lastUpdated", now)))
+		goto done;
+	rc = EMBER_ECONFLICT;
+	if (ok.len == 0 || ok.len != nk.len)
+		goto done;
+	k = (unsigned char *)p->cp_keys.data;
+	end = k + p->cp_keys.len;
+	for (; k + 2 <= end; k += 2 + (((size_t)k[0] << 8) | k[1]))
+		if ((size_t)(end - k) >= ok.len &&
+		    memcmp(k, ok.data, ok.len) == 0)
+			break;
+	if (k + 2 > end)
+		goto done;
+	memcpy(k, nk.data, nk.len);
+	memcpy(at + 15, now, n);
+	if ((rc = store_pack(s, p->cp_json.data, p->cp_json.len, &work,
+	    &p->cp_packed)) == EMBER_OK)
+		p->cp_when = when;
+done:
+	buf_free(&ok);
+	buf_free(&nk);
+	buf_free(&work);
+	return rc;
+}
+
 int
-crud_put_prepared(struct store_txn *t, const char *type, size_t type_len,
-    const char *id, size_t id_len, const struct crud_prep *p,
-    struct store_row *row, struct buf *json)
+crud_put_prepared(struct store_txn *t, const struct store *s,
+    const char *type, size_t type_len, const char *id, size_t id_len,
+    struct crud_prep *p, struct store_row *row, struct buf *json)
 {
 	struct store_row	cur, written;
 	struct store_write	w;
+	uint64_t		when;
 	int			rc;
 
 	/* Prepared as version 1: the id must be new. */
@@ -271,6 +323,14 @@ crud_put_prepared(struct store_txn *t, const char *type, size_t type_len,
 	if (rc == EMBER_OK)
 		return EMBER_ECONFLICT;
 	if (rc != EMBER_ENOTFOUND)
+		return rc;
+	/* A time read from the clock: another write may have gone past. */
+	rc = EMBER_OK;
+	if (p->cp_claim &&
+	    (rc = store_clock_claim(t, p->cp_when)) == EMBER_ECONFLICT &&
+	    (rc = store_clock(t, &when)) == EMBER_OK)
+		rc = crud_restamp(s, type, type_len, p, when);
+	if (rc)
 		return rc;
 	memset(&w, 0, sizeof(w));
 	w.sw_type = type;
@@ -301,6 +361,46 @@ crud_prep_free(struct crud_prep *p)
 	buf_free(&p->cp_json);
 	buf_free(&p->cp_packed);
 	buf_free(&p->cp_keys);
+}
+
+int
+crud_ready(struct rest_ctx *cx, struct crud_ready *r)
+{
+	struct buf	work = BUF_INIT;
+	int		rc;
+
+	if (cx->cx_rq->rq_if_none_exist != NULL || cx->cx_parent != NULL)
+		return EMBER_EINVAL;
+	r->cr_v = cx->cx_v;
+	r->cr_type = cx->cx_type;
+	/* The tree goes into an arena that r keeps (crud_parse_tree()). */
+	rc = crud_parse_tree(cx, &r->cr_tree);
+	r->cr_arena = cx->cx_arena;
+	cx->cx_arena = NULL;
+	if (rc == EMBER_OK && (rc = crud_new_id(r->cr_id)) == EMBER_OK) {
+		r->cr_prep.cp_claim = 1;
+		rc = crud_prepare(cx->cx_v->svv_tables, cx->cx_v->svv_store,
+		    cx->cx_type, cx->cx_type_len, r->cr_id, r->cr_tree,
+		    date_now(), &work, &r->cr_prep);
+	}
+	json_arena_use(NULL);
+	buf_free(&work);
+	return rc;
+}
+
+void
+crud_ready_free(struct crud_ready *r)
+{
+	struct json_arena *was = json_arena_current();
+
+	if (was == r->cr_arena)
+		was = NULL;
+	json_arena_use(r->cr_arena);
+	cJSON_Delete(r->cr_tree);
+	json_arena_free(r->cr_arena);
+	json_arena_use(was);
+	crud_prep_free(&r->cr_prep);
+	memset(r, 0, sizeof(*r));
 }
 
 /* ETag and Last-Modified of a version. */
@@ -622,8 +722,9 @@ crud_finish_write(struct rest_ctx *cx, struct store_txn *t, cJSON *res,
 	 * have been taken meanwhile, it is stored as any other write. */
 	rc = EMBER_ECONFLICT;
 	if (cx->cx_prep != NULL && method == STORE_POST)
-		rc = crud_put_prepared(t, cx->cx_type, cx->cx_type_len,
-		    cx->cx_id, cx->cx_id_len, cx->cx_prep, &row, &json);
+		rc = crud_put_prepared(t, cx->cx_v->svv_store, cx->cx_type,
+		    cx->cx_type_len, cx->cx_id, cx->cx_id_len, cx->cx_prep,
+		    &row, &json);
 	if (rc == EMBER_ECONFLICT)
 		rc = crud_put(cx->cx_v->svv_tables, t, cx->cx_type,
 		    cx->cx_type_len, cx->cx_id, cx->cx_id_len, res, method,
@@ -705,13 +806,26 @@ int
 crud_create(struct rest_ctx *cx)
 {
 	const char		*ine = cx->cx_rq->rq_if_none_exist;
+	struct crud_ready	*r;
 	struct store_txn	*t = NULL;
 	struct cond_result	 cr = { 0, NULL, 0 };
 	cJSON			*res = NULL;
 	char			 id[23];
 	int			 rc;
 
-	if ((rc = crud_parse_body(cx, &res)))
+	if ((r = cx->cx_rq->rq_ready) != NULL && r->cr_tree != NULL &&
+	    r->cr_v == cx->cx_v && r->cr_type == cx->cx_type &&
+	    cx->cx_parent == NULL && cx->cx_id_len == 0 && ine == NULL) {
+		/* Made ready before the transaction (rest_prepare()). */
+		res = r->cr_tree;
+		r->cr_tree = NULL;
+		cx->cx_arena = r->cr_arena;
+		r->cr_arena = NULL;
+		json_arena_use(cx->cx_arena);
+		cx->cx_id_len = strlen(r->cr_id);
+		memcpy(cx->cx_id, r->cr_id, cx->cx_id_len + 1);
+		cx->cx_prep = &r->cr_prep;
+	} else if ((rc = crud_parse_body(cx, &res)))
 		return rc;
 	/* A transaction Bundle assigns ids before it runs its entries. */
 	if (cx->cx_id_len == 0) {

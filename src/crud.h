@@ -71,6 +71,9 @@ int crud_put(const struct tables *tb, struct store_txn *t, const char *type,
  */
 struct crud_prep {
 	uint64_t	 cp_when;	/* meta.lastUpdated stamped */
+	int		 cp_claim;	/* cp_when was read from the clock,
+					   not reserved: crud_put_prepared()
+					   claims it (store_clock_claim()) */
 	struct buf	 cp_json;	/* the stamped resource, minified */
 	struct buf	 cp_packed;	/* cp_json as store_pack() left it */
 	struct buf	 cp_keys;	/* its postings (index_keys()) */
@@ -89,13 +92,47 @@ int crud_prepare(const struct tables *tb, const struct store *s,
     const char *type, size_t type_len, const char *id, cJSON *resource,
     uint64_t when, struct buf *work, struct crud_prep *p);
 
-/* crud_put() for a new resource prepared by crud_prepare(). */
-int crud_put_prepared(struct store_txn *t, const char *type,
-    size_t type_len, const char *id, size_t id_len,
-    const struct crud_prep *p, struct store_row *row, struct buf *json);
+/*
+ * crud_put() for a new resource prepared by crud_prepare() with s's
+ * dictionary.  A lastUpdated read from the clock (cp_claim) that is no
+ * longer past the last one handed out is moved to the next: in the
+ * JSON, its packed form and its _lastUpdated key.  EMBER_ECONFLICT when
+ * the id is taken or that cannot be done, with nothing written but the
+ * clock: crud_put() the resource then.
+ */
+int crud_put_prepared(struct store_txn *t, const struct store *s,
+    const char *type, size_t type_len, const char *id, size_t id_len,
+    struct crud_prep *p, struct store_row *row, struct buf *json);
 
 /* Free what p holds (zeroed, it holds nothing). */
 void crud_prep_free(struct crud_prep *p);
+
+/*
+ * A create made ready before its transaction (rest_prepare(), for a
+ * server that commits several requests at once): its body parsed and
+ * checked, its id made, and stamped with the time read from the clock
+ * then (crud_prepare()).  The create stores it so if, in its
+ * transaction, that time is still past every lastUpdated handed out;
+ * else as any create would.
+ */
+struct crud_ready {
+	const struct server_version *cr_v;
+	const char		*cr_type;	/* from the tables */
+	char			 cr_id[23];
+	struct json_arena	*cr_arena;	/* cr_tree's */
+	cJSON			*cr_tree;	/* taken by the create */
+	struct crud_prep	 cr_prep;
+};
+
+/*
+ * Make cx's create (routed to POST [type], with no transaction) ready
+ * in r: EMBER_OK, or the error it met (answered in cx's response, which
+ * the create will answer again).
+ */
+int crud_ready(struct rest_ctx *cx, struct crud_ready *r);
+
+/* Free what r holds (zeroed, it holds nothing). */
+void crud_ready_free(struct crud_ready *r);
 
 /*
  * Make a new server-assigned id: 22 characters of [0-9A-Za-z], the

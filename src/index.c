@@ -278,6 +278,27 @@ index_date(struct index_ctx *ix, const char *s)
 		index_date_range(ix, lo, hi);
 }
 
+int
+index_date_key(struct buf *out, const char *type, size_t tlen,
+    const char *code, const char *value)
+{
+	struct index_ctx	ix;
+	int			rc;
+
+	memset(&ix, 0, sizeof(ix));
+	ix.ix_out = out;
+	ix.ix_ptype = type;
+	ix.ix_ptype_len = tlen;
+	ix.ix_code = code;
+	ix.ix_code_len = strlen(code);
+	index_date(&ix, value);
+	rc = buf_error(&ix.ix_prefix) ? buf_error(&ix.ix_prefix) :
+	    buf_error(&ix.ix_key) ? buf_error(&ix.ix_key) : buf_error(out);
+	buf_free(&ix.ix_prefix);
+	buf_free(&ix.ix_key);
+	return rc;
+}
+
 static void
 index_number(struct index_ctx *ix, int tag, const cJSON *n, const char *sys,
     const char *code)

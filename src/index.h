@@ -73,6 +73,14 @@ int index_composite_supported(const struct tables *t,
 int index_contained_type(char *out, size_t size, const char *type,
     size_t tlen);
 
+/*
+ * Append to out, in index_keys()'s blob form, the key a date parameter
+ * code of Type gives for the date value (NUL-terminated): nothing when
+ * the value is not a date.  EMBER_OK or EMBER_ENOMEM.
+ */
+int index_date_key(struct buf *out, const char *type, size_t tlen,
+    const char *code, const char *value);
+
 /* Append the 4-byte key prefix of parameter code of Type to b. */
 int index_prefix(struct buf *b, const char *type, size_t tlen,
     const char *code, size_t clen);

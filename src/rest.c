@@ -600,13 +600,16 @@ rest_base_put(struct rest_ctx *cx, size_t *n, const char *s)
 	http_text_put(cx->cx_base, sizeof(cx->cx_base) - 1, n, s, strlen(s));
 }
 
-int
-rest_handle(struct server *srv, const struct rest_request *rq,
-    struct rest_response *rs)
+/*
+ * rest_handle() up to the route: cx for rq, answering in rs, and the
+ * path after the base and version in rt.  0, or the status of the
+ * answer rs holds.
+ */
+static int
+rest_begin(struct server *srv, const struct rest_request *rq,
+    struct rest_response *rs, struct rest_ctx *cx, struct rest_route *rt)
 {
 	const struct conf	*c = &srv->srv_conf;
-	struct rest_ctx		 cx;
-	struct rest_route	 rt;
 	const char		*uri = rq->rq_uri, *q, *path_end;
 	size_t			 uri_len = strlen(uri), bp_len, n;
 	char			 pretty[16];
@@ -618,26 +621,26 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 	 * Location) in one allocation rather than a malloc and a realloc;
 	 * should it fail, so will the first header. */
 	buf_reserve(&rs->rs_headers, 255);
-	memset(&cx, 0, sizeof(cx));
-	cx.cx_server = srv;
-	cx.cx_rq = rq;
-	cx.cx_rs = rs;
-	cx.cx_query = "";
+	memset(cx, 0, sizeof(*cx));
+	cx->cx_server = srv;
+	cx->cx_rq = rq;
+	cx->cx_rs = rs;
+	cx->cx_query = "";
 
 	q = memchr(uri, '?', uri_len);
 	path_end = q ? q : uri + uri_len;
 	if (q != NULL) {
-		cx.cx_query = q + 1;
-		cx.cx_query_len = (size_t)(uri + uri_len - q - 1);
-		if (cx.cx_query_len > c->cf_max_query) {
-			rc = rest_fail(&cx, EMBER_EURITOOLONG,
+		cx->cx_query = q + 1;
+		cx->cx_query_len = (size_t)(uri + uri_len - q - 1);
+		if (cx->cx_query_len > c->cf_max_query) {
+			rc = rest_fail(cx, EMBER_EURITOOLONG,
 			    "query string of %zu bytes exceeds the limit of "
-			    "%u", cx.cx_query_len, c->cf_max_query);
+			    "%u", cx->cx_query_len, c->cf_max_query);
 			return rs->rs_status;
 		}
 	}
 	if ((size_t)(path_end - uri) > 4096) {
-		rest_fail(&cx, EMBER_EURITOOLONG, "path too long");
+		rest_fail(cx, EMBER_EURITOOLONG, "path too long");
 		return rs->rs_status;
 	}
 
@@ -646,26 +649,28 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 	if ((size_t)(path_end - uri) < bp_len ||
 	    memcmp(uri, c->cf_base_path, bp_len) != 0 ||
 	    (uri + bp_len < path_end && uri[bp_len] != '/')) {
-		rest_fail(&cx, EMBER_ENOTFOUND, "not a FHIR endpoint: the "
+		rest_fail(cx, EMBER_ENOTFOUND, "not a FHIR endpoint: the "
 		    "base is %s", c->cf_base_path);
 		return rs->rs_status;
 	}
-	if ((rc = rest_split(uri + bp_len, path_end, &rt))) {
-		rest_fail(&cx, rc, "malformed path");
+	if ((rc = rest_split(uri + bp_len, path_end, rt))) {
+		rest_fail(cx, rc, "malformed path");
 		return rs->rs_status;
 	}
-	if (rt.n > 0 && version_lookup(rt.seg[0], rt.len[0], &version) ==
-	    EMBER_OK && strcmp(rt.seg[0], version_get(version)->vd_name) == 0) {
+	if (rt->n > 0 && version_lookup(rt->seg[0], rt->len[0], &version) ==
+	    EMBER_OK && strcmp(rt->seg[0], version_get(version)->vd_name) == 0) {
 		explicit = 1;
-		memmove(&rt.seg[0], &rt.seg[1], sizeof(rt.seg[0]) * (size_t)(rt.n - 1));
-		memmove(&rt.len[0], &rt.len[1], sizeof(rt.len[0]) * (size_t)(rt.n - 1));
-		rt.n--;
+		memmove(&rt->seg[0], &rt->seg[1],
+		    sizeof(rt->seg[0]) * (size_t)(rt->n - 1));
+		memmove(&rt->len[0], &rt->len[1],
+		    sizeof(rt->len[0]) * (size_t)(rt->n - 1));
+		rt->n--;
 	} else if ((rc = rest_negotiate_version(rq, &version))) {
-		rest_fail(&cx, rc, "unsupported fhirVersion parameter");
+		rest_fail(cx, rc, "unsupported fhirVersion parameter");
 		return rs->rs_status;
 	}
-	if ((cx.cx_v = server_version(srv, version)) == NULL) {
-		rest_fail(&cx, EMBER_ENOTFOUND, "FHIR %s is not enabled on this "
+	if ((cx->cx_v = server_version(srv, version)) == NULL) {
+		rest_fail(cx, EMBER_ENOTFOUND, "FHIR %s is not enabled on this "
 		    "server", version_get(version)->vd_name);
 		return rs->rs_status;
 	}
@@ -674,30 +679,80 @@ rest_handle(struct server *srv, const struct rest_request *rq,
 	 * version segment when the URL named one.  Cut to fit cx_base. */
 	n = 0;
 	if (c->cf_base_url[0] != '\0')
-		rest_base_put(&cx, &n, c->cf_base_url);
+		rest_base_put(cx, &n, c->cf_base_url);
 	else {
-		rest_base_put(&cx, &n, rq->rq_origin ? rq->rq_origin : "");
-		rest_base_put(&cx, &n, c->cf_base_path);
+		rest_base_put(cx, &n, rq->rq_origin ? rq->rq_origin : "");
+		rest_base_put(cx, &n, c->cf_base_path);
 	}
 	if (explicit) {
-		rest_base_put(&cx, &n, "/");
-		rest_base_put(&cx, &n, cx.cx_v->svv_desc->vd_name);
+		rest_base_put(cx, &n, "/");
+		rest_base_put(cx, &n, cx->cx_v->svv_desc->vd_name);
 	}
-	cx.cx_base[n] = '\0';
+	cx->cx_base[n] = '\0';
 
-	if (rest_query_get(&cx, "_pretty", pretty, sizeof(pretty)) == EMBER_OK)
-		cx.cx_pretty = strcmp(pretty, "true") == 0;
-	if (rest_negotiate_format(&cx) || rest_subset_params(&cx))
+	if (rest_query_get(cx, "_pretty", pretty, sizeof(pretty)) == EMBER_OK)
+		cx->cx_pretty = strcmp(pretty, "true") == 0;
+	if (rest_negotiate_format(cx) || rest_subset_params(cx))
 		return rs->rs_status;
 	if (rq->rq_body_too_big) {
-		rest_fail(&cx, EMBER_ETOOBIG, "request body exceeds the limit "
+		rest_fail(cx, EMBER_ETOOBIG, "request body exceeds the limit "
 		    "of %zu bytes", c->cf_max_body);
 		return rs->rs_status;
 	}
+	return 0;
+}
+
+int
+rest_handle(struct server *srv, const struct rest_request *rq,
+    struct rest_response *rs)
+{
+	struct rest_ctx		 cx;
+	struct rest_route	 rt;
+
+	if (rest_begin(srv, rq, rs, &cx, &rt))
+		return rs->rs_status;
 	rest_dispatch(&cx, &rt);
 	if (rs->rs_status == 0)
 		rest_fail(&cx, EMBER_EINTERNAL, "no response");
 	return rs->rs_status;
+}
+
+void
+rest_prepare(struct server *srv, struct rest_request *rq)
+{
+	struct rest_response	 rs;
+	struct rest_ctx		 cx;
+	struct rest_route	 rt;
+	struct crud_ready	*r = NULL;
+	unsigned		 ti;
+
+	rq->rq_ready = NULL;
+	if (strcmp(rq->rq_method, "POST") != 0 ||
+	    rq->rq_if_none_exist != NULL)
+		return;
+	if (rest_begin(srv, rq, &rs, &cx, &rt) == 0 && rt.n == 1 &&
+	    tables_resource_lookup(cx.cx_v->svv_tables, rt.seg[0], rt.len[0],
+	    &ti) == EMBER_OK && (r = calloc(1, sizeof(*r))) != NULL) {
+		cx.cx_type = tables_resource_name(cx.cx_v->svv_tables, ti);
+		cx.cx_type_len = strlen(cx.cx_type);
+		if (crud_ready(&cx, r) == EMBER_OK) {
+			rq->rq_ready = r;
+			r = NULL;
+		} else
+			crud_ready_free(r);
+	}
+	free(r);
+	rest_response_free(&rs);
+}
+
+void
+rest_unprepare(struct rest_request *rq)
+{
+	if (rq->rq_ready == NULL)
+		return;
+	crud_ready_free(rq->rq_ready);
+	free(rq->rq_ready);
+	rq->rq_ready = NULL;
 }
 
 void

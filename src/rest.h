@@ -20,6 +20,7 @@ struct server;
 struct server_version;
 struct store_txn;
 struct crud_prep;
+struct crud_ready;
 
 /* What the web server tells us.  All fields are borrowed; any may be
  * NULL except rq_method and rq_uri. */
@@ -38,6 +39,7 @@ struct rest_request {
 	size_t		 rq_body_len;
 	int		 rq_body_too_big;	/* Content-Length over max_body:
 						   the body was not read */
+	struct crud_ready *rq_ready;		/* rest_prepare()'s, or NULL */
 };
 
 /* What we answer.  Free with rest_response_free(). */
@@ -81,7 +83,7 @@ struct rest_ctx {
 						   takes it instead of a body */
 	struct store_txn	*cx_parent;	/* set inside a transaction
 						   Bundle: handlers work in it */
-	const struct crud_prep	*cx_prep;	/* cx_tree, already checked and
+	struct crud_prep	*cx_prep;	/* cx_tree, already checked and
 						   made ready (crud.h); only a
 						   create takes it */
 };
@@ -92,6 +94,17 @@ struct rest_ctx {
  */
 int rest_handle(struct server *srv, const struct rest_request *rq,
     struct rest_response *rs);
+
+/*
+ * For a server that answers several requests with one commit: do for rq,
+ * before its transaction, what needs no store.  A create of a JSON
+ * resource (POST [base]/Type without If-None-Exist) is parsed, checked,
+ * given its id and made ready to store (crud_ready()); rest_handle()
+ * then stores it as made, or handles rq as usual when it cannot.
+ * Anything else is left as it is.  rest_unprepare() frees what it made.
+ */
+void rest_prepare(struct server *srv, struct rest_request *rq);
+void rest_unprepare(struct rest_request *rq);
 
 /* The body to write: borrowed or owned.  Empty for rs_no_body. */
 void rest_response_body(const struct rest_response *rs, const char **p,

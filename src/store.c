@@ -764,6 +764,21 @@ store_clock_reserve(struct store_txn *t, unsigned n, uint64_t *out)
 }
 
 int
+store_clock_claim(struct store_txn *t, uint64_t when)
+{
+	uint64_t	last;
+	int		rc;
+
+	if (!t->t_write)
+		return EMBER_EINTERNAL;
+	if ((rc = store_meta_get(t, "clock", &last)))
+		return rc;
+	if (when <= last)
+		return EMBER_ECONFLICT;
+	return store_meta_put(t, "clock", when);
+}
+
+int
 store_clock(struct store_txn *t, uint64_t *out)
 {
 	return store_clock_reserve(t, 1, out);

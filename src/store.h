@@ -219,6 +219,13 @@ int store_clock(struct store_txn *t, uint64_t *out);
 int store_clock_reserve(struct store_txn *t, unsigned n, uint64_t *out);
 
 /*
+ * Hand out when, read from the clock before t began, as store_clock()
+ * would have: EMBER_OK if it is past every value handed out before,
+ * else EMBER_ECONFLICT and nothing changes.  Or EMBER_ESTORE.
+ */
+int store_clock_claim(struct store_txn *t, uint64_t when);
+
+/*
  * Compress n bytes of src as the store keeps a version's JSON, into out
  * (emptied first; work is scratch).  out is left empty when they are
  * kept as they are: short, or not made shorter.  It needs no

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "conf.h"
 #include "crud.h"
 #include "error.h"
@@ -200,6 +202,101 @@ test_ids(void)
 	ok(strcmp(a, b) < 0, "the later sorts after");
 }
 
+/*
+ * A create made ready before its transaction (rest_prepare(), as
+ * ember.fcgi does for the requests of a group): stored as made when no
+ * write came between, else moved past that write's lastUpdated, in its
+ * JSON and in its _lastUpdated key.  Either way it reads back as
+ * stamped, and a search on its exact lastUpdated finds it.
+ */
+static const struct {
+	const char	*label;
+	int		 between;	/* another create first */
+	const char	*ctype;
+	int		 ready;		/* rest_prepare() makes it ready */
+} prepared[] = {
+	{ "ready, nothing between", 0, "application/fhir+json", 1 },
+	{ "ready, a create between", 1, "application/fhir+json", 1 },
+	{ "ready, a create between, again", 1, "application/json", 1 },
+	{ "XML, a create between", 1, "application/fhir+xml", 1 },
+};
+
+/* Run rq; its status, and meta.lastUpdated and id of the body. */
+static int
+run(struct server *srv, struct rest_request *rq, char *lu, char *id)
+{
+	struct rest_response	 rs;
+	const char		*p;
+	size_t			 len;
+	cJSON			*b;
+	int			 status;
+
+	status = rest_handle(srv, rq, &rs);
+	rest_response_body(&rs, &p, &len);
+	b = cJSON_ParseWithLength(p, len);
+	snprintf(lu, 40, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(b, "meta"), "lastUpdated")) ?: "");
+	if (id != NULL)
+		snprintf(id, 40, "%s", cJSON_GetStringValue(
+		    cJSON_GetObjectItem(b, "id")) ?: "");
+	if (cJSON_GetObjectItem(b, "total") != NULL)
+		status = status * 1000 + cJSON_GetObjectItem(b, "total")->valueint;
+	cJSON_Delete(b);
+	rest_response_free(&rs);
+	return status;
+}
+
+static void
+test_prepared(struct server *srv)
+{
+	struct rest_request	 rq, other, get;
+	char			 lu[40], id[40], olu[40], uri[200], glu[40];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(prepared) / sizeof(prepared[0]); i++) {
+		memset(&rq, 0, sizeof(rq));
+		rq.rq_method = "POST";
+		rq.rq_uri = "/fhir/Patient";
+		rq.rq_content_type = prepared[i].ctype;
+		rq.rq_body = strstr(prepared[i].ctype, "xml") ?
+		    "<Patient xmlns=\"http://hl7.org/fhir\"><gender "
+		    "value=\"other\"/></Patient>" :
+		    "{\"resourceType\":\"Patient\",\"gender\":\"other\"}";
+		rq.rq_body_len = strlen(rq.rq_body);
+		rest_prepare(srv, &rq);
+		is_int(rq.rq_ready != NULL, prepared[i].ready, "%s: %s",
+		    prepared[i].label, prepared[i].ready ? "made ready" :
+		    "not made ready");
+		olu[0] = '\0';
+		if (prepared[i].between) {
+			other = rq;
+			other.rq_ready = NULL;
+			other.rq_content_type = "application/fhir+json";
+			other.rq_body = "{\"resourceType\":\"Patient\"}";
+			other.rq_body_len = strlen(other.rq_body);
+			is_int(run(srv, &other, olu, NULL), 201,
+			    "%s: the create between", prepared[i].label);
+		}
+		rq.rq_accept = "application/fhir+json";
+		is_int(run(srv, &rq, lu, id), 201, "%s: 201", prepared[i].label);
+		ok(strlen(lu) == 27 && strcmp(lu, olu) > 0,
+		    "%s: lastUpdated %s is past the one between (%s)",
+		    prepared[i].label, lu, olu);
+		memset(&get, 0, sizeof(get));
+		get.rq_method = "GET";
+		get.rq_uri = uri;
+		snprintf(uri, sizeof(uri), "/fhir/Patient/%s", id);
+		is_int(run(srv, &get, glu, NULL), 200, "%s: read it",
+		    prepared[i].label);
+		is_str(glu, lu, "%s: stored as answered", prepared[i].label);
+		snprintf(uri, sizeof(uri), "/fhir/Patient?_id=%s&"
+		    "_lastUpdated=%s&gender=other&_summary=count", id, lu);
+		is_int(run(srv, &get, glu, NULL), 200001,
+		    "%s: found by its exact lastUpdated", prepared[i].label);
+		rest_unprepare(&rq);
+	}
+}
+
 int
 main(void)
 {
@@ -249,6 +346,7 @@ main(void)
 			tap_diag("response: %.400s", all);
 		rest_response_free(&rs);
 	}
+	test_prepared(srv);
 	server_close(srv);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
