@@ -368,9 +368,10 @@ ember_may_write(const struct ember_job *j)
  * already are taken with it, up to max in all, and made ready first
  * (rest_prepare(): a create's parsing, checking, indexing and packing
  * need no lock); then each is answered in turn, their writes sharing one
- * commit (server_group_begin()).  An answer that depends on the commit
- * leaves after it; when the commit failed, it says so instead.  Any
- * other answer leaves at once.
+ * commit (server_group_begin()), and requests that come meanwhile join
+ * them as they are.  An answer that depends on the commit leaves after
+ * it; when the commit failed, it says so instead.  Any other answer
+ * leaves at once.
  */
 static void
 ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
@@ -389,7 +390,13 @@ ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 		server_group_begin(srv);
 	} else if (max <= 1)
 		ember_read(srv, &jobs[0]);
-	for (i = 0; i < n; i++) {
+	for (i = 0;; i++) {
+		/* Requests that came meanwhile join the group as they are. */
+		if (i == n && (!group || n == max || ember_stop ||
+		    !ember_accept_waiting(&jobs[n].j_req)))
+			break;
+		if (i == n)
+			ember_read(srv, &jobs[n++]);
 		if (jobs[i].j_status == 0)
 			jobs[i].j_status = rest_handle(srv, &jobs[i].j_rq,
 			    &jobs[i].j_rs);
