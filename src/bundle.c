@@ -847,12 +847,13 @@ bundle_response(struct bundle *b, struct buf *out)
 
 int
 bundle_run(struct server *srv, struct server_version *sv, const char *base,
-    cJSON *bundle, int ret, struct buf *out, int *status)
+    cJSON *bundle, int ret, struct buf *out, int *status,
+    struct bundle_tally *tally)
 {
 	struct bundle	 b;
 	const char	*type;
 	size_t		 i;
-	int		 rc;
+	int		 rc, st;
 
 	memset(&b, 0, sizeof(b));
 	b.b_srv = srv;
@@ -900,6 +901,19 @@ bundle_run(struct server *srv, struct server_version *sv, const char *base,
 	if (rc == EMBER_OK) {
 		*status = 200;
 		rc = bundle_response(&b, out);
+		if (tally != NULL) {
+			memset(tally, 0, sizeof(*tally));
+			tally->bt_failed = -1;
+			for (i = 0; i < b.b_n; i++) {
+				st = b.b_entries[i].be_status;
+				if (st == 200 || st == 201)
+					tally->bt_written++;
+				if (st >= 400 && tally->bt_failed < 0) {
+					tally->bt_failed = (long)i;
+					tally->bt_status = st;
+				}
+			}
+		}
 	} else {
 		if (b.b_fail_status == 0)
 			bundle_fail(&b, outcome_status(rc), outcome_issue_code(rc),
@@ -933,7 +947,7 @@ bundle_handle(struct rest_ctx *cx)
 			ret = BUNDLE_RETURN_OUTCOME;
 	}
 	rc = bundle_run(cx->cx_server, cx->cx_v, cx->cx_base, bundle, ret, &out,
-	    &status);
+	    &status, NULL);
 	cJSON_Delete(bundle);
 	if (rc) {
 		buf_free(&out);

@@ -16,6 +16,7 @@
 #define EMBER_BUNDLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -35,6 +36,16 @@ enum bundle_return {
 };
 
 /*
+ * What a Bundle's entries were answered, without reading the response
+ * (emberctl load): bundle_run() fills it when not NULL and *status is 200.
+ */
+struct bundle_tally {
+	uint64_t	bt_written;	/* entries answered 200 or 201 */
+	long		bt_failed;	/* the first answered 4xx or 5xx, or -1 */
+	int		bt_status;	/* its status */
+};
+
+/*
  * Process bundle (a parsed batch or transaction Bundle, rewritten in
  * place) against version sv of srv; base is the absolute base URL.
  * On return *status is the HTTP status and out holds the response: a
@@ -44,7 +55,8 @@ enum bundle_return {
  * could be built.
  */
 int bundle_run(struct server *srv, struct server_version *sv,
-    const char *base, cJSON *bundle, int ret, struct buf *out, int *status);
+    const char *base, cJSON *bundle, int ret, struct buf *out, int *status,
+    struct bundle_tally *tally);
 
 /*
  * Make a collection Bundle loadable entry by entry: every string in its

@@ -160,19 +160,19 @@ static int
 load_bundle(struct load *ld, cJSON *doc, const char *where)
 {
 	const struct conf	*c = &ld->ld_srv->srv_conf;
+	struct bundle_tally	 tally;
 	struct buf		 out = BUF_INIT;
-	cJSON			*oo = NULL, *e;
+	cJSON			*oo = NULL;
 	const char		*diag;
-	uint64_t		 stored = 0;
-	int			 rc, status, n = 0;
+	int			 rc, status;
 
 	if ((rc = load_commit(ld)))
 		return rc;
 	if ((rc = bundle_run(ld->ld_srv, ld->ld_sv, c->cf_base_url, doc,
-	    BUNDLE_RETURN_MINIMAL, &out, &status)))
+	    BUNDLE_RETURN_MINIMAL, &out, &status, &tally)))
 		goto done;
-	oo = cJSON_ParseWithLength(out.data, out.len);
 	if (status != 200) {
+		oo = cJSON_ParseWithLength(out.data, out.len);
 		diag = json_string(cJSON_GetArrayItem(
 		    json_get(oo, "issue"), 0),
 		    "diagnostics");
@@ -181,22 +181,14 @@ load_bundle(struct load *ld, cJSON *doc, const char *where)
 		rc = EMBER_EINVAL;
 		goto done;
 	}
-	/* Count what was written; a batch entry that failed is reported. */
-	cJSON_ArrayForEach(e, json_get(oo, "entry")) {
-		const char *st = json_string(json_get(e, "response"), "status");
-
-		if (st != NULL && (st[0] == '4' || st[0] == '5')) {
-			snprintf(ld->ld_err, ld->ld_errsz, "%s: entry %d: HTTP "
-			    "%s", where, n, st);
-			rc = EMBER_EINVAL;
-			goto done;
-		}
-		if (st != NULL && (strcmp(st, "201") == 0 ||
-		    strcmp(st, "200") == 0))
-			stored++;
-		n++;
+	/* What was written counts; a batch entry that failed is reported. */
+	if (tally.bt_failed >= 0) {
+		snprintf(ld->ld_err, ld->ld_errsz, "%s: entry %ld: HTTP %d",
+		    where, tally.bt_failed, tally.bt_status);
+		rc = EMBER_EINVAL;
+		goto done;
 	}
-	rc = load_done(ld, stored);
+	rc = load_done(ld, tally.bt_written);
 done:
 	cJSON_Delete(oo);
 	buf_free(&out);

@@ -168,6 +168,23 @@ EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/
 is "$?" 1 "emberctl load of a failing transaction exits 1"
 ok "$(grep -q 'entry 500' "$TMP/load.out"; echo $?)" "and names entry 500"
 
+# A batch's entries are each on their own: the load counts those
+# written and stops at the first that failed, naming it.
+cat > "$TMP/batch-load.json" <<'JSON'
+{"resourceType":"Bundle","type":"batch","entry":[
+ {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:bl","value":"1"}]},
+  "request":{"method":"POST","url":"Patient"}},
+ {"resource":{"resourceType":"Patient","id":"bl-2","identifier":[{"system":"urn:bl","value":"2"}]},
+  "request":{"method":"PUT","url":"Patient/bl-2"}}]}
+JSON
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/batch-load.json" > "$TMP/load.out" 2>&1
+is "$? $(cut -d' ' -f2-3 "$TMP/load.out")" "0 loaded 2" "emberctl load of a batch counts its 2 writes"
+"$JQ" -c '.entry[1].request.url = "Patient/bl-3" | .entry[1].resource.id = "bl-3" | .entry[2] = {request: {method: "GET", url: "Patient/no-such-bl"}}' \
+    "$TMP/batch-load.json" > "$TMP/batch-fail.json"
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/batch-fail.json" > "$TMP/load.out" 2>&1
+is "$? $(sed 's/.*batch-fail.json: //' "$TMP/load.out")" "1 entry 2: HTTP 404" \
+    "a batch entry that failed fails the load, named with its status"
+
 # One load of many files is one bulk transaction, with each Bundle (or
 # batch of resources) nested in it: a later Bundle sees what an earlier
 # one wrote, and a failure keeps what came before it and nothing after.
