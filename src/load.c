@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,94 +234,157 @@ load_document(struct load *ld, cJSON *doc, const char *where)
 	return EMBER_OK;
 }
 
-static int
-load_read_all(FILE *f, struct buf *b)
-{
-	char	chunk[65536];
-	size_t	n;
+/*
+ * A file read, and parsed unless it is NDJSON, on a thread of its own
+ * (load_file()).
+ */
+struct load_read {
+	const char		*lr_path;	/* "-" for standard input */
+	const char		*lr_name;	/* for messages */
+	unsigned		 lr_depth;
+	int			 lr_rc;
+	char			 lr_err[1200];	/* why it failed */
+	struct buf		 lr_text;	/* kept for NDJSON only */
+	size_t			 lr_len;	/* bytes read */
+	struct json_arena	*lr_arena;	/* lr_doc's */
+	cJSON			*lr_doc;
+};
 
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(b, chunk, n))
-			return EMBER_ENOMEM;
-	return ferror(f) ? EMBER_EIO : EMBER_OK;
+static int
+load_is_ndjson(const char *name)
+{
+	size_t	len = strlen(name);
+
+	return len > 7 && strcmp(name + len - 7, ".ndjson") == 0;
 }
 
-static int
-load_text(struct load *ld, const char *text, size_t len, const char *name)
+static void *
+load_read(void *arg)
 {
-	const char	*p, *end = text + len, *nl;
-	char		 where[1100], msg[256];
-	struct json_arena *arena;
-	cJSON		*doc = NULL;
-	size_t		 ext = strlen(name);
-	int		 rc, line = 0;
+	struct load_read	*lr = arg;
+	char			 chunk[65536], msg[256];
+	FILE			*f;
+	size_t			 n;
 
-	if (ext > 7 && strcmp(name + ext - 7, ".ndjson") == 0) {
-		for (p = text; p < end; p = nl + 1) {
-			line++;
-			if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-				nl = end;
-			if (nl == p || (nl - p == 1 && *p == '\r'))
-				continue;
-			snprintf(where, sizeof(where), "%s:%d", name, line);
-			ld->ld_bytes += (uint64_t)(nl - p);
-			if ((rc = json_parse(p, (size_t)(nl - p), ld->ld_depth,
-			    &doc, msg, sizeof(msg)))) {
-				snprintf(ld->ld_err, ld->ld_errsz, "%s: %s",
-				    where, msg);
-				return rc;
-			}
-			rc = load_resource(ld, doc, where);
-			cJSON_Delete(doc);
-			if (rc)
-				return rc;
-		}
-		return EMBER_OK;
+	if (strcmp(lr->lr_path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(lr->lr_path, "rb")) == NULL) {
+		snprintf(lr->lr_err, sizeof(lr->lr_err), "%s: %s",
+		    lr->lr_path, strerror(errno));
+		lr->lr_rc = EMBER_EIO;
+		return NULL;
 	}
-	ld->ld_bytes += len;
+	while (lr->lr_rc == EMBER_OK &&
+	    (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		lr->lr_rc = buf_append(&lr->lr_text, chunk, n);
+	if (lr->lr_rc == EMBER_OK && ferror(f))
+		lr->lr_rc = EMBER_EIO;
+	if (f != stdin)
+		fclose(f);
+	lr->lr_len = lr->lr_text.len;
+	if (lr->lr_rc) {
+		snprintf(lr->lr_err, sizeof(lr->lr_err), "%s: read error",
+		    lr->lr_path);
+		return NULL;
+	}
+	if (load_is_ndjson(lr->lr_name))
+		return NULL;
 	/* A document may be a Bundle of many MB: its tree goes into an
 	 * arena, freed at once. */
-	if ((arena = json_arena_new()) == NULL) {
-		snprintf(ld->ld_err, ld->ld_errsz, "%s: out of memory", name);
-		return EMBER_ENOMEM;
+	if ((lr->lr_arena = json_arena_new()) == NULL) {
+		snprintf(lr->lr_err, sizeof(lr->lr_err), "%s: out of memory",
+		    lr->lr_name);
+		lr->lr_rc = EMBER_ENOMEM;
+		return NULL;
 	}
-	json_arena_use(arena);
-	if ((rc = json_parse_arena(arena, text, len, ld->ld_depth, &doc, msg,
-	    sizeof(msg))) == EMBER_OK) {
-		rc = load_document(ld, doc, name);
-		cJSON_Delete(doc);
-	} else
-		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", name, msg);
-	json_arena_free(arena);
-	return rc;
+	json_arena_use(lr->lr_arena);
+	if ((lr->lr_rc = json_parse_arena(lr->lr_arena, lr->lr_text.data ?
+	    lr->lr_text.data : "", lr->lr_len, lr->lr_depth, &lr->lr_doc, msg,
+	    sizeof(msg))))
+		snprintf(lr->lr_err, sizeof(lr->lr_err), "%s: %s",
+		    lr->lr_name, msg);
+	json_arena_use(NULL);
+	buf_free(&lr->lr_text);
+	return NULL;
 }
 
+/* The NDJSON text of lr, a resource a line. */
+static int
+load_ndjson(struct load *ld, const struct load_read *lr)
+{
+	const char	*text = lr->lr_text.data ? lr->lr_text.data : "";
+	const char	*p, *end = text + lr->lr_text.len, *nl;
+	char		 where[1100], msg[256];
+	cJSON		*doc = NULL;
+	int		 rc, line = 0;
+
+	for (p = text; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p || (nl - p == 1 && *p == '\r'))
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", lr->lr_name, line);
+		ld->ld_bytes += (uint64_t)(nl - p);
+		if ((rc = json_parse(p, (size_t)(nl - p), ld->ld_depth, &doc,
+		    msg, sizeof(msg)))) {
+			snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", where,
+			    msg);
+			return rc;
+		}
+		rc = load_resource(ld, doc, where);
+		cJSON_Delete(doc);
+		if (rc)
+			return rc;
+	}
+	return EMBER_OK;
+}
+
+/*
+ * Load one file.  It is read and parsed on a thread of its own while
+ * this one puts the postings the Bundles before it left to the bulk
+ * transaction (store_bulk_flush()), which it would otherwise do when
+ * the file's first transaction begins: the two need nothing of each
+ * other, and the second core had nothing to do then.
+ */
 static int
 load_file(struct load *ld, const char *path)
 {
-	struct buf	 b = BUF_INIT;
-	FILE		*f;
-	int		 rc;
+	struct load_read	lr;
+	pthread_t		th;
+	int			rc, frc = EMBER_OK, started;
 
-	if (strcmp(path, "-") == 0)
-		f = stdin;
-	else if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(ld->ld_err, ld->ld_errsz, "%s: %s", path,
-		    strerror(errno));
-		return EMBER_EIO;
+	memset(&lr, 0, sizeof(lr));
+	lr.lr_path = path;
+	lr.lr_name = strcmp(path, "-") == 0 ? "(stdin)" : path;
+	lr.lr_depth = ld->ld_depth;
+	started = pthread_create(&th, NULL, load_read, &lr) == 0;
+	if (ld->ld_txn == NULL)
+		frc = store_bulk_flush(ld->ld_sv->svv_store);
+	if (started)
+		pthread_join(th, NULL);
+	else
+		load_read(&lr);
+	if (frc) {
+		snprintf(ld->ld_err, ld->ld_errsz, "cannot store postings: %s",
+		    ember_strerror(frc));
+		rc = frc;
+	} else if ((rc = lr.lr_rc))
+		snprintf(ld->ld_err, ld->ld_errsz, "%s", lr.lr_err);
+	else {
+		ld->ld_st->ls_files++;
+		if (lr.lr_doc == NULL)
+			rc = load_ndjson(ld, &lr);
+		else {
+			ld->ld_bytes += lr.lr_len;
+			json_arena_use(lr.lr_arena);
+			rc = load_document(ld, lr.lr_doc, lr.lr_name);
+		}
 	}
-	rc = load_read_all(f, &b);
-	if (f != stdin)
-		fclose(f);
-	if (rc) {
-		snprintf(ld->ld_err, ld->ld_errsz, "%s: read error", path);
-		buf_free(&b);
-		return rc;
-	}
-	ld->ld_st->ls_files++;
-	rc = load_text(ld, b.data ? b.data : "", b.len,
-	    strcmp(path, "-") == 0 ? "(stdin)" : path);
-	buf_free(&b);
+	json_arena_use(lr.lr_arena);
+	cJSON_Delete(lr.lr_doc);
+	json_arena_free(lr.lr_arena);
+	buf_free(&lr.lr_text);
 	return rc;
 }
 

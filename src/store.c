@@ -479,6 +479,16 @@ store_bulk_commit(struct store *s)
 	return store_txn_commit(t);
 }
 
+int
+store_bulk_flush(struct store *s)
+{
+	if (s->s_bulk == NULL)
+		return EMBER_OK;
+	if (s->s_top != s->s_bulk)
+		return EMBER_EINTERNAL;
+	return store_pending_flush(s->s_bulk);
+}
+
 void
 store_bulk_abort(struct store *s)
 {

@@ -152,6 +152,15 @@ int store_bulk_commit(struct store *s);
 void store_bulk_abort(struct store *s);
 
 /*
+ * Put the postings nested commits left to the bulk transaction now,
+ * rather than when the next transaction begins: for a caller with other
+ * work for another thread meanwhile.  EMBER_OK (also when not in bulk
+ * mode, or with nothing left); EMBER_EINTERNAL while a nested
+ * transaction is open; store errors.
+ */
+int store_bulk_flush(struct store *s);
+
+/*
  * Group commit, for a worker that has several requests in hand (the
  * FastCGI worker takes every request already waiting): between
  * store_group_begin() and store_group_end(), each write transaction begun
