@@ -377,9 +377,10 @@ static void
 ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 {
 	unsigned	n = 1, held = 0, failed, i;
-	int		group = max > 1 && ember_read(srv, &jobs[0]) == 0 &&
-			    ember_may_write(&jobs[0]);
+	int		group;
 
+	ember_read(srv, &jobs[0]);
+	group = max > 1 && jobs[0].j_status == 0 && ember_may_write(&jobs[0]);
 	if (group) {
 		while (n < max && !ember_stop &&
 		    ember_accept_waiting(&jobs[n].j_req))
@@ -388,8 +389,7 @@ ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 			if (jobs[i].j_status == 0)
 				rest_prepare(srv, &jobs[i].j_rq);
 		server_group_begin(srv);
-	} else if (max <= 1)
-		ember_read(srv, &jobs[0]);
+	}
 	for (i = 0;; i++) {
 		/* Requests that came meanwhile join the group as they are. */
 		if (i == n && (!group || n == max || ember_stop ||

@@ -686,7 +686,7 @@ bundle_prep_end(struct bundle *b)
 		pthread_join(bp->bp_thread, NULL);
 		bp->bp_started = 0;
 	}
-	if (bp->bp_prep != NULL)
+	if (bp->bp_prep != NULL && bp->bp_state != NULL)
 		for (k = 0; k < bp->bp_n; k++) {
 			if (atomic_load(&bp->bp_state[k]) == PREP_DONE)
 				b->b_srv->srv_prepared++;
