@@ -3,7 +3,8 @@
  *
  * A FastCGI responder that does nothing: for every request it answers
  * 200 with the same 3,700-byte JSON body, through the same libfcgi
- * calls as ember.fcgi (FCGX_Accept_r, FCGX_PutStr, FCGX_Finish_r).  Run
+ * calls as ember.fcgi (FCGX_Accept_r, FCGX_PutStr, FCGX_GetChar to the
+ * end of the input, FCGX_Detach, FCGX_Finish_r).  Run
  * behind the same lighttpd configuration as Ember (fcgi/ember-serve with
  * this program in ember.fcgi's place), its rate is the most any FastCGI
  * application can serve on the machine: web server, FastCGI framing and
@@ -47,6 +48,10 @@ main(void)
 	while (FCGX_Accept_r(&req) >= 0) {
 		FCGX_PutStr(hdr, n, req.out);
 		FCGX_PutStr(body, TRIVIAL_BODY_LEN, req.out);
+		/* Closed as ember.fcgi closes (ember_finish()): at once
+		 * when the request was read to its end. */
+		if (FCGX_GetChar(req.in) == EOF)
+			FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}
 	return 0;
