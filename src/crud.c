@@ -172,16 +172,54 @@ nomem:
 	return EMBER_ENOMEM;
 }
 
+/*
+ * The store's part of crud_put() and crud_put_prepared(): write the
+ * version (json, and its packed form when made already, else NULL), move
+ * the row, replace the postings with keys; *row and json as crud_put()
+ * says.
+ */
+static int
+crud_store(struct store_txn *t, const char *type, size_t type_len,
+    const char *id, size_t id_len, uint32_t version, uint64_t when,
+    int method, const struct buf *in, const struct buf *packed,
+    const struct buf *keys, struct store_row *row, struct buf *json)
+{
+	struct store_row	written;
+	struct store_write	w;
+	int			rc;
+
+	memset(&w, 0, sizeof(w));
+	w.sw_type = type;
+	w.sw_type_len = type_len;
+	w.sw_id = id;
+	w.sw_id_len = id_len;
+	w.sw_version = version;
+	w.sw_last_updated = when;
+	w.sw_method = method;
+	w.sw_json = in->data;
+	w.sw_json_len = in->len;
+	w.sw_packed = packed;
+	if ((rc = store_write(t, &w, &written)) ||
+	    (rc = store_postings_replace(t, written.sr_rid, keys->data,
+	    keys->len)))
+		return rc;
+	if (row != NULL)
+		*row = written;
+	if (json != NULL)
+		rc = buf_append(json, in->data ? in->data : "", in->len);
+	return rc;
+}
+
 int
 crud_put(const struct tables *tb, struct store_txn *t, const char *type,
     size_t type_len, const char *id, size_t id_len, cJSON *resource,
     int method, struct store_row *row, struct buf *json)
 {
-	struct store_row	 cur, written;
-	struct store_write	 w;
+	struct store_row	 cur;
 	struct buf		 b = BUF_INIT, keys = BUF_INIT;
 	char			 idz[65];
 	uint64_t		 when;
+	uint32_t		 version;
 	unsigned		 ri;
 	int			 rc;
 
@@ -189,44 +227,24 @@ crud_put(const struct tables *tb, struct store_txn *t, const char *type,
 		return EMBER_EINVAL;
 	memcpy(idz, id, id_len);
 	idz[id_len] = '\0';
-	memset(&w, 0, sizeof(w));
 	rc = store_current(t, type, type_len, id, id_len, &cur);
 	if (rc == EMBER_ENOTFOUND)
-		w.sw_version = 1;
+		version = 1;
 	else if (rc)
 		return rc;
 	else
-		w.sw_version = cur.sr_version + 1;
+		version = cur.sr_version + 1;
 	if ((rc = store_clock(t, &when)))
 		return rc;
-	if (resource != NULL) {
-		if ((rc = crud_stamp(resource, idz, w.sw_version, when)) ||
-		    (rc = json_write(&b, resource, 0)))
-			goto done;
-	}
-	w.sw_type = type;
-	w.sw_type_len = type_len;
-	w.sw_id = id;
-	w.sw_id_len = id_len;
-	w.sw_last_updated = when;
-	w.sw_method = method;
-	w.sw_json = b.data;
-	w.sw_json_len = b.len;
-	if ((rc = store_write(t, &w, &written)))
-		goto done;
 	/* The postings follow the current version: none for a delete. */
-	if (resource != NULL) {
-		if ((rc = tables_resource_lookup(tb, type, type_len, &ri)) ||
-		    (rc = index_keys(tb, ri, resource, &keys)))
-			goto done;
-	}
-	if ((rc = store_postings_replace(t, written.sr_rid, keys.data,
-	    keys.len)))
+	if (resource != NULL &&
+	    ((rc = crud_stamp(resource, idz, version, when)) ||
+	    (rc = json_write(&b, resource, 0)) ||
+	    (rc = tables_resource_lookup(tb, type, type_len, &ri)) ||
+	    (rc = index_keys(tb, ri, resource, &keys))))
 		goto done;
-	if (row != NULL)
-		*row = written;
-	if (json != NULL)
-		rc = buf_append(json, b.data ? b.data : "", b.len);
+	rc = crud_store(t, type, type_len, id, id_len, version, when, method,
+	    &b, NULL, &keys, row, json);
 done:
 	buf_free(&keys);
 	buf_free(&b);
@@ -313,8 +331,7 @@ crud_put_prepared(struct store_txn *t, const struct store *s,
     const char *type, size_t type_len, const char *id, size_t id_len,
     struct crud_prep *p, struct store_row *row, struct buf *json)
 {
-	struct store_row	cur, written;
-	struct store_write	w;
+	struct store_row	cur;
 	uint64_t		when;
 	int			rc;
 
@@ -332,27 +349,8 @@ crud_put_prepared(struct store_txn *t, const struct store *s,
 		rc = crud_restamp(s, type, type_len, p, when);
 	if (rc)
 		return rc;
-	memset(&w, 0, sizeof(w));
-	w.sw_type = type;
-	w.sw_type_len = type_len;
-	w.sw_id = id;
-	w.sw_id_len = id_len;
-	w.sw_version = 1;
-	w.sw_last_updated = p->cp_when;
-	w.sw_method = STORE_POST;
-	w.sw_json = p->cp_json.data;
-	w.sw_json_len = p->cp_json.len;
-	w.sw_packed = &p->cp_packed;
-	if ((rc = store_write(t, &w, &written)) ||
-	    (rc = store_postings_replace(t, written.sr_rid, p->cp_keys.data,
-	    p->cp_keys.len)))
-		return rc;
-	if (row != NULL)
-		*row = written;
-	if (json != NULL)
-		rc = buf_append(json, p->cp_json.data ? p->cp_json.data : "",
-		    p->cp_json.len);
-	return rc;
+	return crud_store(t, type, type_len, id, id_len, 1, p->cp_when,
+	    STORE_POST, &p->cp_json, &p->cp_packed, &p->cp_keys, row, json);
 }
 
 void

@@ -250,12 +250,13 @@ struct load_read {
 	cJSON			*lr_doc;
 };
 
+/* Does name end with suffix (and hold more than it)? */
 static int
-load_is_ndjson(const char *name)
+load_ends_with(const char *name, const char *suffix)
 {
-	size_t	len = strlen(name);
+	size_t	len = strlen(name), n = strlen(suffix);
 
-	return len > 7 && strcmp(name + len - 7, ".ndjson") == 0;
+	return len > n && strcmp(name + len - n, suffix) == 0;
 }
 
 static void *
@@ -287,7 +288,7 @@ load_read(void *arg)
 		    lr->lr_path);
 		return NULL;
 	}
-	if (load_is_ndjson(lr->lr_name))
+	if (load_ends_with(lr->lr_name, ".ndjson"))
 		return NULL;
 	/* A document may be a Bundle of many MB: its tree goes into an
 	 * arena, freed at once. */
@@ -401,7 +402,7 @@ load_walk(struct load *ld, const char *path, int depth)
 	struct dirent	*de;
 	DIR		*d;
 	char		**names = NULL, **grown, child[4096];
-	size_t		 n = 0, cap = 0, i, len;
+	size_t		 n = 0, cap = 0, i;
 	int		 rc = EMBER_OK;
 
 	if (strcmp(path, "-") == 0)
@@ -440,7 +441,6 @@ load_walk(struct load *ld, const char *path, int depth)
 	if (rc == EMBER_OK && n > 0)
 		qsort(names, n, sizeof(*names), load_name_cmp);
 	for (i = 0; rc == EMBER_OK && i < n; i++) {
-		len = strlen(names[i]);
 		if (snprintf(child, sizeof(child), "%s/%s", path, names[i]) >=
 		    (int)sizeof(child)) {
 			rc = EMBER_EIO;
@@ -448,8 +448,8 @@ load_walk(struct load *ld, const char *path, int depth)
 		}
 		if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
 			rc = load_walk(ld, child, depth + 1);
-		else if ((len > 5 && strcmp(names[i] + len - 5, ".json") == 0) ||
-		    (len > 7 && strcmp(names[i] + len - 7, ".ndjson") == 0))
+		else if (load_ends_with(names[i], ".json") ||
+		    load_ends_with(names[i], ".ndjson"))
 			rc = load_file(ld, child);
 	}
 	for (i = 0; i < n; i++)
