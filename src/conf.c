@@ -92,7 +92,7 @@ conf_defaults(struct conf *c)
 	c->cf_max_delete = 100;
 	c->cf_durability = CONF_DURABLE;
 	c->cf_map_size_mb = 16384;
-	c->cf_recent_postings = 1024;
+	c->cf_recent_postings = 4096;
 	c->cf_group_commit = 32;
 	c->cf_debug_plan = 0;
 }
