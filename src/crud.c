@@ -182,7 +182,8 @@ static int
 crud_store(struct store_txn *t, const char *type, size_t type_len,
     const char *id, size_t id_len, uint32_t version, uint64_t when,
     int method, const struct buf *in, const struct buf *packed,
-    const struct buf *keys, struct store_row *row, struct buf *json)
+    const struct buf *keys, const struct buf *keys_packed,
+    struct store_row *row, struct buf *json)
 {
 	struct store_row	written;
 	struct store_write	w;
@@ -199,9 +200,13 @@ crud_store(struct store_txn *t, const char *type, size_t type_len,
 	w.sw_json = in->data;
 	w.sw_json_len = in->len;
 	w.sw_packed = packed;
-	if ((rc = store_write(t, &w, &written)) ||
-	    (rc = store_postings_replace(t, written.sr_rid, keys->data,
-	    keys->len)))
+	if ((rc = store_write(t, &w, &written)))
+		return rc;
+	/* keys_packed: keys are store_keys_ready()'s. */
+	rc = keys_packed != NULL ?
+	    store_postings_replace_ready(t, written.sr_rid, keys, keys_packed) :
+	    store_postings_replace(t, written.sr_rid, keys->data, keys->len);
+	if (rc)
 		return rc;
 	if (row != NULL)
 		*row = written;
@@ -244,7 +249,7 @@ crud_put(const struct tables *tb, struct store_txn *t, const char *type,
 	    (rc = index_keys(tb, ri, resource, &keys))))
 		goto done;
 	rc = crud_store(t, type, type_len, id, id_len, version, when, method,
-	    &b, NULL, &keys, row, json);
+	    &b, NULL, &keys, NULL, row, json);
 done:
 	buf_free(&keys);
 	buf_free(&b);
@@ -270,7 +275,9 @@ crud_prepare(const struct tables *tb, const struct store *s,
 	    (rc = store_pack(s, p->cp_json.data, p->cp_json.len,
 	    work, &p->cp_packed)) ||
 	    (rc = tables_resource_lookup(tb, type, type_len, &ri)) ||
-	    (rc = index_keys(tb, ri, resource, &p->cp_keys)))
+	    (rc = index_keys(tb, ri, resource, &p->cp_keys)) ||
+	    (rc = store_keys_ready(s, p->cp_keys.data, p->cp_keys.len,
+	    &p->cp_sorted, &p->cp_keys_packed, work)))
 		return rc;
 	return buf_error(&p->cp_json);
 }
@@ -317,7 +324,9 @@ crud_restamp(const struct store *s, const char *type, size_t type_len,
 	memcpy(k, nk.data, nk.len);
 	memcpy(at + 15, now, n);
 	if ((rc = store_pack(s, p->cp_json.data, p->cp_json.len, &work,
-	    &p->cp_packed)) == EMBER_OK)
+	    &p->cp_packed)) == EMBER_OK && (rc = store_keys_ready(s,
+	    p->cp_keys.data, p->cp_keys.len, &p->cp_sorted,
+	    &p->cp_keys_packed, &work)) == EMBER_OK)
 		p->cp_when = when;
 done:
 	buf_free(&ok);
@@ -350,7 +359,8 @@ crud_put_prepared(struct store_txn *t, const struct store *s,
 	if (rc)
 		return rc;
 	return crud_store(t, type, type_len, id, id_len, 1, p->cp_when,
-	    STORE_POST, &p->cp_json, &p->cp_packed, &p->cp_keys, row, json);
+	    STORE_POST, &p->cp_json, &p->cp_packed, &p->cp_sorted,
+	    &p->cp_keys_packed, row, json);
 }
 
 void
@@ -359,6 +369,8 @@ crud_prep_free(struct crud_prep *p)
 	buf_free(&p->cp_json);
 	buf_free(&p->cp_packed);
 	buf_free(&p->cp_keys);
+	buf_free(&p->cp_sorted);
+	buf_free(&p->cp_keys_packed);
 }
 
 int
@@ -834,7 +846,17 @@ crud_create(struct rest_ctx *cx)
 		memcpy(cx->cx_id, id, sizeof(id));
 		cx->cx_id_len = strlen(id);
 	}
-	if ((rc = crud_begin(cx, 1, &t)))
+	/* A prepared create has checked all it can: it may write in the
+	 * group's transaction itself (store_txn_join()).  A Bundle's
+	 * entries work in the Bundle's (crud_begin()). */
+	rc = EMBER_EINVAL;
+	if (cx->cx_prep != NULL && cx->cx_parent == NULL &&
+	    (rc = store_txn_join(cx->cx_v->svv_store, &t)) != EMBER_OK &&
+	    rc != EMBER_EINVAL) {
+		rest_fail(cx, rc, "cannot begin a write transaction");
+		goto done;
+	}
+	if (rc == EMBER_EINVAL && (rc = crud_begin(cx, 1, &t)))
 		goto done;
 	if (ine != NULL) {
 		if ((rc = crud_match(cx, t, ine, strlen(ine), 1, &cr)))

@@ -64,6 +64,8 @@ struct store {
 	int		 s_defer;	/* see store_pending_defer() */
 	int		 s_group;	/* store_group_begin() until _end() */
 	struct store_txn *s_gtxn;	/* the group's transaction, once begun */
+	int		 s_gfail;	/* a joined write failed: see
+					   store_txn_join() */
 	uint64_t	 s_gwrites;	/* writes begun in groups, ever */
 };
 
@@ -90,6 +92,8 @@ struct store_txn {
 	MDB_txn		*t_txn;
 	int		 t_write;
 	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
+	int		 t_joined;	/* store_txn_join(): aborting it fails
+					   the group */
 	struct store_txn *t_up;		/* bulk mode: what this one nests in */
 	struct store_pending *t_pend;	/* write: shared with borrowers */
 	struct buf	 t_owned;	/* store_postings_owned()'s answer */
@@ -447,22 +451,30 @@ store_txn_abort(struct store_txn *t)
 		store_txn_unnest(t);
 		mdb_txn_abort(t->t_txn);
 	}
+	if (t->t_joined)
+		t->t_store->s_gfail = 1;
 	store_txn_free(t);
+}
+
+/* Whether the map has STORE_DEFER_ROOM free past the pages in use. */
+static int
+store_has_room(struct store *s)
+{
+	MDB_envinfo	info;
+	MDB_stat	st;
+
+	return mdb_env_info(s->s_env, &info) == 0 &&
+	    mdb_env_stat(s->s_env, &st) == 0 && st.ms_psize > 0 &&
+	    info.me_mapsize / st.ms_psize >= info.me_last_pgno + 1 +
+	    STORE_DEFER_ROOM / st.ms_psize;
 }
 
 int
 store_bulk_begin(struct store *s)
 {
-	MDB_envinfo	info;
-	MDB_stat	st;
-
 	if (s->s_bulk != NULL)
 		return EMBER_EINTERNAL;
-	/* The map's pages against those used, and the room asked. */
-	s->s_defer = mdb_env_info(s->s_env, &info) == 0 &&
-	    mdb_env_stat(s->s_env, &st) == 0 && st.ms_psize > 0 &&
-	    info.me_mapsize / st.ms_psize >= info.me_last_pgno + 1 +
-	    STORE_DEFER_ROOM / st.ms_psize;
+	s->s_defer = store_has_room(s);
 	return store_txn_open(s, 1, 1, &s->s_bulk);
 }
 
@@ -507,6 +519,30 @@ store_group_begin(struct store *s)
 	if (s->s_group || s->s_bulk != NULL || s->s_top != NULL)
 		return EMBER_EINTERNAL;
 	s->s_group = 1;
+	s->s_gfail = 0;
+	return EMBER_OK;
+}
+
+int
+store_txn_join(struct store *s, struct store_txn **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (!s->s_group || s->s_top != s->s_gtxn)
+		return EMBER_EINVAL;
+	/* As in bulk mode (store_pending_defer()): a put of the group's
+	 * postings must not meet a full map. */
+	if (s->s_gtxn == NULL) {
+		if (!store_has_room(s))
+			return EMBER_EINVAL;
+		if ((rc = store_txn_open(s, 1, 1, &s->s_gtxn)))
+			return rc;
+	}
+	if ((rc = store_txn_borrow(s->s_gtxn, out)))
+		return rc;
+	(*out)->t_joined = 1;
+	s->s_gwrites++;
 	return EMBER_OK;
 }
 
@@ -533,6 +569,11 @@ store_group_end(struct store *s)
 		return EMBER_EINTERNAL;
 	}
 	s->s_top = NULL;
+	if (s->s_gfail) {
+		/* A joined write failed after it may have written. */
+		store_txn_abort(t);
+		return EMBER_ESTORE;
+	}
 	return store_txn_commit(t);
 }
 
@@ -980,13 +1021,13 @@ store_key_cmp(const void *x, const void *y)
 
 /*
  * The keys of a blob (2-byte length, key; store_postings_replace()) in
- * *out, sorted, each once, keys over STORE_POSTING_MAX left out; the
- * caller frees *out.  EMBER_OK, EMBER_EINVAL for a malformed blob,
- * EMBER_ENOMEM.
+ * *out, sorted, each once, keys over STORE_POSTING_MAX left out (sort
+ * 0: a blob store_keys_ready() made, taken as it is); the caller frees
+ * *out.  EMBER_OK, EMBER_EINVAL for a malformed blob, EMBER_ENOMEM.
  */
 static int
-store_keys_sorted(const unsigned char *p, size_t len, struct store_key **out,
-    size_t *count)
+store_keys_sorted(const unsigned char *p, size_t len, int sort,
+    struct store_key **out, size_t *count)
 {
 	struct store_key	*k;
 	size_t			 n = 0, i, j, kl;
@@ -1005,6 +1046,11 @@ store_keys_sorted(const unsigned char *p, size_t len, struct store_key **out,
 		}
 		p += 2 + kl;
 		len -= 2 + kl;
+	}
+	if (!sort) {
+		*out = k;
+		*count = n;
+		return EMBER_OK;
 	}
 	if (n > 1)
 		qsort(k, n, sizeof(*k), store_key_cmp);
@@ -1032,35 +1078,39 @@ store_keys_blob(const struct store_key *k, size_t n, struct buf *out)
 }
 
 /*
- * Put the owned list in pd_scratch (blob form) under key k: 'Z', its
+ * Put an owned list (blob form, list[0..len)) under key k: 'Z', its
  * length (4) and the list compressed when that is shorter, else 'B' and
- * the list.
+ * the list.  lz is the list as store_pack() left it, or NULL: packed
+ * here.
  */
 static int
-store_owned_put(struct store_txn *t, MDB_val *k)
+store_owned_put(struct store_txn *t, MDB_val *k, const void *list,
+    size_t len, const struct buf *lz)
 {
-	const struct buf	*list = &t->t_pend->pd_scratch;
-	const struct buf	*lz = &t->t_pend->pd_lz;
 	unsigned char		*p;
 	MDB_val			 v;
 	int			 rc, z;
 
-	if ((rc = store_pack(t->t_store, list->data, list->len,
-	    &t->t_pend->pd_work, &t->t_pend->pd_lz)))
-		return rc;
+	if (lz == NULL) {
+		if ((rc = store_pack(t->t_store, list, len,
+		    &t->t_pend->pd_work, &t->t_pend->pd_lz)))
+			return rc;
+		lz = &t->t_pend->pd_lz;
+	}
 	z = lz->len > 0;
-	v.mv_size = 1 + (z ? 4 + lz->len : list->len);
+	v.mv_size = 1 + (z ? 4 + lz->len : len);
 	if ((rc = store_put_tail(t->t_txn, t->t_store->s_dbi[DB_OWNED], k, &v,
 	    MDB_RESERVE)))
 		return store_lmdb_err(rc);
 	p = v.mv_data;
 	if (z) {
 		p[0] = 'Z';
-		be32_put(p + 1, (uint32_t)list->len);
+		be32_put(p + 1, (uint32_t)len);
 		memcpy(p + 5, lz->data, lz->len);
 	} else {
 		p[0] = 'B';
-		memcpy(p + 1, list->data, list->len);
+		if (len > 0)
+			memcpy(p + 1, list, len);
 	}
 	return EMBER_OK;
 }
@@ -1289,22 +1339,25 @@ store_posting_del(struct store_txn *t, const unsigned char *key, size_t n,
 	return EMBER_OK;
 }
 
-int
-store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
-    size_t len)
+/*
+ * store_postings_replace() with the keys sorted: keys[0..len), sk[0..n)
+ * (keys may be NULL: the list is built from sk), lz as for
+ * store_owned_put().
+ */
+static int
+store_postings_put(struct store_txn *t, uint64_t rid,
+    const struct store_key *sk, size_t n, const void *keys, size_t len,
+    const struct buf *lz)
 {
 	MDB_dbi			*dbi = t->t_store->s_dbi;
 	struct store_pending	*pd = t->t_pend;
-	struct store_key	*sk = NULL;
 	const unsigned char	*op = NULL;
 	unsigned char		 rk[8], rec[10];
 	const void		*old;
 	MDB_val			 k, v;
-	size_t			 n = 0, i = 0, oldlen = 0, ol = 0;
+	size_t			 i = 0, oldlen = 0, ol = 0;
 	int			 rc, c, trees = 1, had = 0;
 
-	if (!t->t_write || pd == NULL)
-		return EMBER_EINTERNAL;
 	be64_put(rk, rid);
 	k.mv_data = rk;
 	k.mv_size = 8;
@@ -1323,8 +1376,6 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 		had = 1;
 	} else if (rc != MDB_NOTFOUND)
 		return store_lmdb_err(rc);
-	if (len > 0 && (rc = store_keys_sorted(keys, len, &sk, &n)))
-		return rc == EMBER_EINVAL ? EMBER_EINTERNAL : rc;
 	/*
 	 * The old keys and the new, both sorted: only what one has and the
 	 * other has not changes (an update usually changes a few keys of a
@@ -1333,17 +1384,15 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 	while (oldlen >= 2 || i < n) {
 		if (oldlen >= 2) {
 			ol = ((size_t)op[0] << 8) | op[1];
-			if (ol > oldlen - 2) {
-				rc = EMBER_ESTORE;
-				goto done;
-			}
+			if (ol > oldlen - 2)
+				return EMBER_ESTORE;
 		}
 		c = oldlen < 2 ? 1 : i >= n ? -1 : store_key_order(op + 2, ol,
 		    sk[i].sk_p, sk[i].sk_len);
 		if (c <= 0) {
 			if (c < 0 && (rc = store_posting_del(t, op + 2, ol,
 			    rk + 4, trees)))
-				goto done;
+				return rc;
 			op += 2 + ol;
 			oldlen -= 2 + ol;
 		}
@@ -1361,15 +1410,72 @@ store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
 		}
 	}
 	if ((rc = buf_error(&pd->pd_recs)))
-		goto done;
+		return rc;
 	if (n == 0) {
 		if (had && (rc = mdb_del(t->t_txn, dbi[DB_OWNED], &k, NULL)))
-			rc = store_lmdb_err(rc);
-		goto done;
+			return store_lmdb_err(rc);
+		return EMBER_OK;
 	}
-	if ((rc = store_keys_blob(sk, n, &pd->pd_scratch)) == EMBER_OK)
-		rc = store_owned_put(t, &k);
-done:
+	if (keys == NULL) {
+		if ((rc = store_keys_blob(sk, n, &pd->pd_scratch)))
+			return rc;
+		keys = pd->pd_scratch.data;
+		len = pd->pd_scratch.len;
+	}
+	return store_owned_put(t, &k, keys, len, lz);
+}
+
+int
+store_postings_replace(struct store_txn *t, uint64_t rid, const void *keys,
+    size_t len)
+{
+	struct store_key	*sk = NULL;
+	size_t			 n = 0;
+	int			 rc;
+
+	if (!t->t_write || t->t_pend == NULL)
+		return EMBER_EINTERNAL;
+	if (len > 0 && (rc = store_keys_sorted(keys, len, 1, &sk, &n)))
+		return rc == EMBER_EINVAL ? EMBER_EINTERNAL : rc;
+	rc = store_postings_put(t, rid, sk, n, NULL, 0, NULL);
+	free(sk);
+	return rc;
+}
+
+int
+store_keys_ready(const struct store *s, const void *keys, size_t len,
+    struct buf *sorted, struct buf *packed, struct buf *work)
+{
+	struct store_key	*sk = NULL;
+	size_t			 n = 0;
+	int			 rc;
+
+	buf_reset(sorted);
+	buf_reset(packed);
+	if (len > 0 && (rc = store_keys_sorted(keys, len, 1, &sk, &n)))
+		return rc;
+	rc = store_keys_blob(sk, n, sorted);
+	free(sk);
+	if (rc == EMBER_OK && n > 0)
+		rc = store_pack(s, sorted->data, sorted->len, work, packed);
+	return rc;
+}
+
+int
+store_postings_replace_ready(struct store_txn *t, uint64_t rid,
+    const struct buf *sorted, const struct buf *packed)
+{
+	struct store_key	*sk = NULL;
+	size_t			 n = 0;
+	int			 rc;
+
+	if (!t->t_write || t->t_pend == NULL)
+		return EMBER_EINTERNAL;
+	if (sorted->len > 0 && (rc = store_keys_sorted(
+	    (const unsigned char *)sorted->data, sorted->len, 0, &sk, &n)))
+		return rc == EMBER_EINVAL ? EMBER_EINTERNAL : rc;
+	rc = store_postings_put(t, rid, sk, n, sorted->data, sorted->len,
+	    packed);
 	free(sk);
 	return rc;
 }

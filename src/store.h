@@ -184,6 +184,22 @@ uint64_t store_group_writes(const struct store *s);
 int store_group_end(struct store *s);
 
 /*
+ * In group mode, a write that works in the group's own transaction
+ * instead of one nested in it: no transaction of its own to begin and
+ * merge back, and its postings are put with those of the writes after
+ * it, a key once for all of them.  It cannot be undone alone: aborting
+ * the handle fails the whole group (store_group_end() then aborts it
+ * and returns EMBER_ESTORE), so it is for a write that has checked
+ * everything it can before it writes.  Committing the handle only
+ * frees it.  Returns EMBER_OK with the handle in *out; EMBER_EINVAL,
+ * and *out NULL, when the write must nest instead (not in group mode, a
+ * write of the group open, or, as the group's first write, the map
+ * without a GiB free: a put that meets a full map fails the group);
+ * store_txn_begin()'s errors.
+ */
+int store_txn_join(struct store *s, struct store_txn **out);
+
+/*
  * Look up the current row of Type/id.  EMBER_OK with *out filled (the key
  * borrowed from the map), EMBER_ENOTFOUND when the resource never
  * existed, EMBER_ESTORE.
@@ -279,6 +295,24 @@ int store_write(struct store_txn *t, const struct store_write *w,
  */
 int store_postings_replace(struct store_txn *t, uint64_t rid,
     const void *keys, size_t len);
+
+/*
+ * The work of store_postings_replace() that needs no transaction, done
+ * beforehand (outside the write lock, or on another thread): keys (the
+ * same blob) sorted, each once, over-long ones left out, into sorted,
+ * and that packed as owned lists are stored (store_pack(), with s's
+ * dictionary) into packed; work is the compressor's window.  EMBER_OK,
+ * EMBER_EINVAL for a malformed blob, EMBER_ENOMEM.
+ */
+int store_keys_ready(const struct store *s, const void *keys, size_t len,
+    struct buf *sorted, struct buf *packed, struct buf *work);
+
+/*
+ * store_postings_replace() with keys as store_keys_ready() left them:
+ * sorted and packed, by the same store.
+ */
+int store_postings_replace_ready(struct store_txn *t, uint64_t rid,
+    const struct buf *sorted, const struct buf *packed);
 
 /*
  * The posting keys rid owns, in the blob form store_postings_replace()

@@ -589,6 +589,138 @@ test_group(struct store *s)
 }
 
 /*
+ * Writes that join the group's own transaction (store_txn_join(), for
+ * prepared creates): kept with the group as nested writes are, their
+ * postings put with the group's (made ready outside the transaction:
+ * store_keys_ready()); one aborted after it wrote fails its whole group,
+ * nested writes of it too.  Each row is one write of Patient/id with
+ * the posting key "gj", then what ends it.
+ */
+enum { JOIN_NEST, JOIN_COMMIT, JOIN_ABORT };
+
+static const struct {
+	const char	*id;
+	int		 how;		/* nested, or joined and committed or
+					   aborted after writing */
+	int		 end;		/* end the group after it */
+	int		 end_rc;	/* what store_group_end() returns */
+	int		 kept;
+} join_steps[] = {
+	{ "gj1", JOIN_COMMIT, 0, 0, 1 },
+	{ "gj2", JOIN_NEST, 0, 0, 1 },		/* nests after a joined one */
+	{ "gj3", JOIN_COMMIT, 1, EMBER_OK, 1 },	/* joins after a nested one */
+	{ "gj4", JOIN_NEST, 0, 0, 0 },		/* lost with the group: */
+	{ "gj5", JOIN_ABORT, 1, EMBER_ESTORE, 0 },
+	{ "gj6", JOIN_COMMIT, 1, EMBER_OK, 1 },	/* the next group is whole */
+};
+
+static void
+test_group_join(void)
+{
+	struct store_opts	 so = { (size_t)2 << 30, 1, 0, 0 };
+	struct store		*s;
+	struct store_txn	*t, *open;
+	struct store_write	 w;
+	struct store_row	 row;
+	struct buf		 keys = BUF_INIT, sorted = BUF_INIT;
+	struct buf		 packed = BUF_INIT, work = BUF_INIT;
+	struct buf		 seen = BUF_INIT;
+	char			 dir[] = "/tmp/ember-test-store-XXXXXX";
+	char			 err[256], cmd[300];
+	size_t			 i, kept = 0, n;
+	int			 rc, on = 0;
+
+	/* A map without a GiB free: writes nest. */
+	if (mkdtemp(dir) == NULL)
+		tap_skip_all("cannot make a temporary folder");
+	so.so_map_size = (size_t)64 << 20;
+	is_int(store_open(dir, &so, &s, err, sizeof(err)), EMBER_OK,
+	    "open a store with a map of 64 MiB");
+	store_group_begin(s);
+	is_int(store_txn_join(s, &t), EMBER_EINVAL,
+	    "no join with a map of 64 MiB");
+	store_group_end(s);
+	store_close(s);
+	so.so_map_size = (size_t)2 << 30;
+	is_int(store_open(dir, &so, &s, err, sizeof(err)), EMBER_OK,
+	    "open it with a map of 2 GiB");
+
+	is_int(store_txn_join(s, &t), EMBER_EINVAL, "no join out of a group");
+	ok(t == NULL, "and no handle");
+	store_group_begin(s);
+	store_txn_begin(s, 1, &open);
+	is_int(store_txn_join(s, &t), EMBER_EINVAL,
+	    "no join while a nested write is open");
+	store_txn_abort(open);
+	store_group_end(s);
+	buf_append(&keys, "\0\002gj", 4);
+	is_int(store_keys_ready(s, keys.data, keys.len, &sorted, &packed,
+	    &work), EMBER_OK, "keys made ready");
+
+	for (i = 0; i < sizeof(join_steps) / sizeof(join_steps[0]); i++) {
+		const char *id = join_steps[i].id;
+
+		if (!on)
+			store_group_begin(s);
+		on = 1;
+		rc = join_steps[i].how == JOIN_NEST ? store_txn_begin(s, 1,
+		    &t) : store_txn_join(s, &t);
+		is_int(rc, EMBER_OK, "%s %s", id, join_steps[i].how ==
+		    JOIN_NEST ? "nests" : "joins");
+		memset(&w, 0, sizeof(w));
+		w.sw_type = "Patient";
+		w.sw_type_len = 7;
+		w.sw_id = id;
+		w.sw_id_len = strlen(id);
+		w.sw_version = 1;
+		w.sw_method = STORE_POST;
+		w.sw_json = "{}";
+		w.sw_json_len = 2;
+		rc = store_clock(t, &w.sw_last_updated);
+		if (rc == EMBER_OK)
+			rc = store_write(t, &w, &row);
+		if (rc == EMBER_OK)
+			rc = join_steps[i].how == JOIN_NEST ?
+			    store_postings_replace(t, row.sr_rid, keys.data,
+			    keys.len) : store_postings_replace_ready(t,
+			    row.sr_rid, &sorted, &packed);
+		is_int(rc, EMBER_OK, "%s written", id);
+		if (join_steps[i].how == JOIN_ABORT)
+			store_txn_abort(t);
+		else
+			is_int(store_txn_commit(t), EMBER_OK, "%s committed",
+			    id);
+		if (join_steps[i].end) {
+			is_int(store_group_end(s), join_steps[i].end_rc,
+			    "group end after %s", id);
+			on = 0;
+		}
+	}
+	for (i = 0; i < sizeof(join_steps) / sizeof(join_steps[0]); i++) {
+		is_int(group_sees(s, join_steps[i].id), join_steps[i].kept,
+		    "after the joined groups: %s %s", join_steps[i].id,
+		    join_steps[i].kept ? "kept" : "gone");
+		kept += join_steps[i].kept;
+	}
+	store_txn_begin(s, 0, &t);
+	store_postings_groups(t, "gj", 2, groups_collect, &seen);
+	for (i = 0, n = 0; i < seen.len; i++)
+		n += seen.data[i] == ';';
+	is_int((int)n, (int)kept, "a posting \"gj\" for each kept: %.*s",
+	    (int)seen.len, seen.data ? seen.data : "");
+	store_txn_abort(t);
+	buf_free(&keys);
+	buf_free(&sorted);
+	buf_free(&packed);
+	buf_free(&work);
+	buf_free(&seen);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("cannot remove %s", dir);
+}
+
+/*
  * Postings in bulk mode.  A nested commit leaves its pending postings to
  * the bulk transaction when the map has room (store_pending_defer(): a
  * map of 2 GiB) and puts them itself otherwise (64 MiB); either way a
@@ -840,6 +972,7 @@ main(void)
 	}
 	test_bulk_postings((size_t)64 << 20);
 	test_bulk_postings((size_t)2 << 30);
+	test_group_join();
 	tap_done();
 	return tap_exit();
 }
