@@ -13,7 +13,11 @@
  * and one sync to disk, each request in a nested transaction of its own,
  * so each stays all or nothing; their answers leave after the commit.
  * Requests that wrote nothing are answered at once.  Taking only what
- * waits already adds no delay to a lone request.
+ * waits already adds no delay to a lone request.  Creates are made ready
+ * before the write lock; while another worker holds it (the write token,
+ * data_dir/write.lock, which can be asked without waiting), the worker
+ * takes and makes ready the requests that come, and answers the reads
+ * among them.
  *
  * The listening socket is the one the web server (lighttpd's bin-path,
  * mod_fcgid, spawn-fcgi) passes as file descriptor 0.  SIGTERM and
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fastcgi.h>
@@ -43,6 +48,11 @@
 #include "http.h"
 #include "rest.h"
 #include "server.h"
+
+/* Another worker writing is asked every 25 µs, after 5 ms every 1 ms. */
+#define EMBER_TOKEN_POLL_US	25
+#define EMBER_TOKEN_POLLS	200
+#define EMBER_TOKEN_POLL_LONG_US 1000
 
 static volatile sig_atomic_t ember_stop;
 
@@ -353,6 +363,32 @@ ember_wait(void)
 	poll(&pfd, 1, -1);
 }
 
+/*
+ * Wait up to us microseconds for a request to come: 1 when one may be
+ * waiting.
+ */
+static int
+ember_wait_us(long us)
+{
+	struct pollfd	pfd;
+	struct timespec	ts;
+
+	pfd.fd = FCGI_LISTENSOCK_FILENO;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	return ppoll(&pfd, 1, &ts, NULL) == 1 && (pfd.revents & POLLIN);
+}
+
+/* rest_prepare() j: 1 when it made a create ready. */
+static int
+ember_prepare(struct server *srv, struct ember_job *j)
+{
+	rest_prepare(srv, &j->j_rq);
+	return j->j_rq.rq_ready != NULL;
+}
+
 /* Is j's method one that may write? */
 static int
 ember_may_write(const struct ember_job *j)
@@ -367,16 +403,18 @@ ember_may_write(const struct ember_job *j)
  * Serve the request in jobs[0].  When it may write, the requests waiting
  * already are taken with it, up to max in all, and made ready first
  * (rest_prepare(): a create's parsing, checking, indexing and packing
- * need no lock); then each is answered in turn, their writes sharing one
- * commit (server_group_begin()), and requests that come meanwhile join
- * them as they are.  An answer that depends on the commit leaves after
- * it; when the commit failed, it says so instead.  Any other answer
- * leaves at once.
+ * need no lock); so are those that come while another worker writes,
+ * when a create was made ready (server_write_try()).  Then each is
+ * answered in turn, their writes sharing one commit
+ * (server_group_begin()), and requests that come meanwhile join them as
+ * they are.  An answer that depends on the commit leaves after it; when
+ * the commit failed, it says so instead.  Any other answer leaves at
+ * once.
  */
 static void
 ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 {
-	unsigned	n = 1, held = 0, failed, i;
+	unsigned	n = 1, held = 0, ready = 0, polls, failed, i;
 	int		group;
 
 	ember_read(srv, &jobs[0]);
@@ -386,8 +424,38 @@ ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 		    ember_accept_waiting(&jobs[n].j_req))
 			ember_read(srv, &jobs[n++]);
 		for (i = 0; i < n; i++)
-			if (jobs[i].j_status == 0)
-				rest_prepare(srv, &jobs[i].j_rq);
+			if (jobs[i].j_status == 0 &&
+			    ember_prepare(srv, &jobs[i]))
+				ready++;
+		/*
+		 * While another worker writes, requests that come are taken
+		 * here: a write made ready to join the group, anything else
+		 * answered at once.  Waiting for LMDB's lock instead, they
+		 * would join the group unprepared, inside the lock.  A group
+		 * with nothing made ready waits for the lock: most of its
+		 * work is done inside the lock anyway, and the polling here
+		 * would take CPU from the worker that holds it.
+		 */
+		for (polls = 0; ready > 0 && !ember_stop && n < max &&
+		    !server_write_try(srv); polls++) {
+			/* A long writer (a load, a large transaction) is
+			 * waited for less eagerly. */
+			if (!ember_wait_us(polls < EMBER_TOKEN_POLLS ?
+			    EMBER_TOKEN_POLL_US : EMBER_TOKEN_POLL_LONG_US) ||
+			    !ember_accept_waiting(&jobs[n].j_req))
+				continue;
+			ember_read(srv, &jobs[n]);
+			if (jobs[n].j_status == 0 &&
+			    ember_may_write(&jobs[n])) {
+				ready += ember_prepare(srv, &jobs[n++]);
+				continue;
+			}
+			if (jobs[n].j_status == 0)
+				jobs[n].j_status = rest_handle(srv,
+				    &jobs[n].j_rq, &jobs[n].j_rs);
+			ember_send(&jobs[n]);
+			ember_finish(&jobs[n]);
+		}
 		server_group_begin(srv);
 	}
 	for (i = 0;; i++) {
@@ -410,6 +478,7 @@ ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 	if (!group)
 		return;
 	failed = server_group_end(srv);
+	server_write_drop(srv);
 	for (i = 0; i < n && held > 0; i++) {
 		if (jobs[i].j_waits == 0)
 			continue;

@@ -53,6 +53,14 @@ server_open(const struct conf *c, struct server **out, char *err,
 		}
 		sv->svv_enabled = 1;
 	}
+	/* In the folder the stores made.  Without it (a folder not
+	 * writable) writers just wait for LMDB's lock. */
+	snprintf(path, sizeof(path), "%s/write.lock", c->cf_data_dir);
+	if (store_token_open(path, &srv->srv_token) == EMBER_OK)
+		for (v = 0; v < FHIR_VERSION_COUNT; v++)
+			if (srv->srv_v[v].svv_enabled)
+				store_token_use(srv->srv_v[v].svv_store,
+				    srv->srv_token);
 	*out = srv;
 	return EMBER_OK;
 fail:
@@ -71,6 +79,7 @@ server_close(struct server *srv)
 		store_close(srv->srv_v[v].svv_store);
 		tables_close(srv->srv_v[v].svv_tables);
 	}
+	store_token_close(srv->srv_token);
 	free(srv);
 }
 
@@ -123,4 +132,16 @@ server_group_end(struct server *srv)
 		    store_group_end(srv->srv_v[v].svv_store) != EMBER_OK)
 			mask |= 1u << v;
 	return mask;
+}
+
+int
+server_write_try(struct server *srv)
+{
+	return store_token_try(srv->srv_token);
+}
+
+void
+server_write_drop(struct server *srv)
+{
+	store_token_drop(srv->srv_token);
 }

@@ -25,6 +25,8 @@ struct server_version {
 	uint64_t		 svv_group_seen; /* server_group_touched() */
 };
 
+struct store_token;
+
 struct server {
 	struct conf		srv_conf;
 	struct server_version	srv_v[FHIR_VERSION_COUNT];
@@ -34,6 +36,9 @@ struct server {
 						   emberctl load */
 	uint64_t		srv_prepared;	/* creates prepared so, for
 						   emberctl load's summary */
+	struct store_token	*srv_token;	/* data_dir/write.lock, or
+						   NULL when it cannot be
+						   opened */
 };
 
 /*
@@ -64,5 +69,15 @@ struct server_version *server_version(struct server *srv, int v);
 void server_group_begin(struct server *srv);
 unsigned server_group_touched(struct server *srv);
 unsigned server_group_end(struct server *srv);
+
+/*
+ * The write token of the data folder (store_token_open()), which every
+ * store of srv takes before it writes: server_write_try() takes it
+ * without waiting, 1 when this process may write now, 0 while another
+ * one writes; server_write_drop() gives back one taken so and left
+ * unused.
+ */
+int server_write_try(struct server *srv);
+void server_write_drop(struct server *srv);
 
 #endif /* EMBER_SERVER_H */

@@ -9,10 +9,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <lmdb.h>
@@ -51,8 +54,16 @@ static const char *const store_db_names[DB__COUNT] = {
 };
 
 
+/* See store_token_open(). */
+struct store_token {
+	int		 tk_fd;
+	unsigned	 tk_count;	/* write transactions of ours open */
+	int		 tk_reserved;	/* taken by store_token_try() */
+};
+
 struct store {
 	MDB_env		*s_env;
+	struct store_token *s_token;	/* store_token_use() */
 	MDB_dbi		 s_dbi[DB__COUNT];
 	int		 s_readonly;
 	int		 s_durable;	/* sync the metadata after a commit */
@@ -94,6 +105,7 @@ struct store_txn {
 	int		 t_borrowed;	/* store_txn_borrow(): not ours to end */
 	int		 t_joined;	/* store_txn_join(): aborting it fails
 					   the group */
+	int		 t_token;	/* holds a count of s_token */
 	struct store_txn *t_up;		/* bulk mode: what this one nests in */
 	struct store_pending *t_pend;	/* write: shared with borrowers */
 	struct buf	 t_owned;	/* store_postings_owned()'s answer */
@@ -259,6 +271,90 @@ store_close(struct store *s)
 
 static int store_pending_flush(struct store_txn *t);
 
+int
+store_token_open(const char *path, struct store_token **out)
+{
+	struct store_token *tk;
+
+	*out = NULL;
+	if ((tk = calloc(1, sizeof(*tk))) == NULL)
+		return EMBER_ENOMEM;
+	if ((tk->tk_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) ==
+	    -1) {
+		free(tk);
+		return EMBER_EIO;
+	}
+	*out = tk;
+	return EMBER_OK;
+}
+
+void
+store_token_close(struct store_token *tk)
+{
+	if (tk == NULL)
+		return;
+	close(tk->tk_fd);
+	free(tk);
+}
+
+void
+store_token_use(struct store *s, struct store_token *tk)
+{
+	s->s_token = tk;
+}
+
+int
+store_token_try(struct store_token *tk)
+{
+	if (tk == NULL || tk->tk_count > 0 || tk->tk_reserved)
+		return 1;
+	if (flock(tk->tk_fd, LOCK_EX | LOCK_NB) == 0) {
+		tk->tk_reserved = 1;
+		return 1;
+	}
+	/* Any other failure: LMDB's lock alone serializes the writes. */
+	return errno != EWOULDBLOCK;
+}
+
+void
+store_token_drop(struct store_token *tk)
+{
+	if (tk == NULL || !tk->tk_reserved)
+		return;
+	tk->tk_reserved = 0;
+	if (tk->tk_count == 0)
+		flock(tk->tk_fd, LOCK_UN);
+}
+
+/* Before a write transaction on its own: the token, waiting for it. */
+static void
+store_token_take(struct store_txn *t)
+{
+	struct store_token *tk = t->t_store->s_token;
+
+	if (tk == NULL)
+		return;
+	if (tk->tk_count == 0 && !tk->tk_reserved)
+		while (flock(tk->tk_fd, LOCK_EX) == -1 && errno == EINTR)
+			continue;
+	tk->tk_reserved = 0;
+	tk->tk_count++;
+	t->t_token = 1;
+}
+
+/* t's write ended: the token goes with the last one of ours. */
+static void
+store_token_give(struct store_txn *t)
+{
+	struct store_token *tk = t->t_store->s_token;
+
+	if (!t->t_token || tk == NULL || tk->tk_count == 0)
+		return;
+	t->t_token = 0;
+	if (--tk->tk_count == 0 && !tk->tk_reserved)
+		flock(tk->tk_fd, LOCK_UN);
+}
+
 /*
  * Begin a transaction for s: on its own, or in bulk mode nested in the
  * innermost one open (a nested LMDB transaction is always a write
@@ -316,8 +412,11 @@ store_txn_open(struct store *s, int write, int bulk, struct store_txn **out)
 		free(t);
 		return EMBER_ENOMEM;
 	}
+	if (up == NULL && (write || nested))
+		store_token_take(t);
 	if ((rc = mdb_txn_begin(s->s_env, up ? up->t_txn : NULL,
 	    write || nested ? 0 : MDB_RDONLY, &t->t_txn))) {
+		store_token_give(t);
 		free(t->t_pend);
 		free(t);
 		return store_lmdb_err(rc);
@@ -338,6 +437,7 @@ store_txn_begin(struct store *s, int write, struct store_txn **out)
 static void
 store_txn_free(struct store_txn *t)
 {
+	store_token_give(t);
 	if (!t->t_borrowed && t->t_pend != NULL) {
 		buf_free(&t->t_pend->pd_recs);
 		buf_free(&t->t_pend->pd_scratch);
@@ -418,6 +518,8 @@ store_txn_commit(struct store_txn *t)
 			return rc;
 		}
 		rc = store_lmdb_err(mdb_txn_commit(t->t_txn));
+		/* LMDB's lock is free: the token too, before the sync. */
+		store_token_give(t);
 		if (rc == EMBER_OK && defer) {
 			pd = t->t_pend;
 			up = t->t_up->t_pend;

@@ -184,6 +184,30 @@ uint64_t store_group_writes(const struct store *s);
 int store_group_end(struct store *s);
 
 /*
+ * The write token: a lock file (flock(2)) that a process writing the
+ * stores of one data folder takes before LMDB's write lock, and gives
+ * back as its last write transaction commits or aborts (before the
+ * metadata sync).  LMDB's lock cannot be tried without waiting; the
+ * token can, so a worker that finds another one writing can take and
+ * prepare more requests meanwhile (store_token_try()).  A writer
+ * without it is still serialized by LMDB's lock.
+ *
+ * store_token_open() opens (creating) the file at path: EMBER_OK,
+ * EMBER_EIO, EMBER_ENOMEM.  store_token_use() makes s take tk before
+ * each write transaction on its own (a nested one holds it through its
+ * parent), waiting for it.  store_token_try() takes it without waiting:
+ * 1 when this process has it (or tk is NULL, or cannot be locked), 0
+ * when another process does; a token so taken is used by the next write
+ * transaction, or given back by store_token_drop() when none came.
+ */
+struct store_token;
+int store_token_open(const char *path, struct store_token **out);
+void store_token_close(struct store_token *tk);
+void store_token_use(struct store *s, struct store_token *tk);
+int store_token_try(struct store_token *tk);
+void store_token_drop(struct store_token *tk);
+
+/*
  * In group mode, a write that works in the group's own transaction
  * instead of one nested in it: no transaction of its own to begin and
  * merge back, and its postings are put with those of the writes after

@@ -58,8 +58,8 @@ need() {	# need PROGRAM...: skip the test when one is missing
 # start_server [CONF-LINE...]: extra ember.conf lines as arguments (and
 # the lines of EMBER_TEST_CONF, which a wrapper script sets to run a
 # suite under another configuration).
-# Loads the examples (unless NO_EXAMPLES is set); sets PORT, BASE
-# (http://127.0.0.1:PORT/fhir), DATA.
+# Loads the examples (unless NO_EXAMPLES is set); runs WORKERS workers
+# (2); sets PORT, BASE (http://127.0.0.1:PORT/fhir), DATA.
 start_server() {
 	local try conf=$TMP/extra.conf
 	need "$CURL" "$JQ"
@@ -75,7 +75,7 @@ start_server() {
 	for try in 1 2 3 4 5; do
 		PORT=$(free_port)
 		if SERVER_PID=$("$EMBER_SRCDIR/fcgi/ember-serve" --port "$PORT" \
-		    --data "$DATA" --workers 2 --conf "$conf" $examples \
+		    --data "$DATA" --workers "${WORKERS:-2}" --conf "$conf" $examples \
 		    --background 2>"$TMP/serve.err" >"$TMP/serve.out.tmp" &&
 		    tail -n 1 "$TMP/serve.out.tmp"); then
 			BASE=http://127.0.0.1:$PORT/fhir

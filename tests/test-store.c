@@ -721,6 +721,82 @@ test_group_join(void)
 }
 
 /*
+ * The write token (store_token_open()).  s takes tk1 before each write
+ * transaction; tk2, the same file opened again, stands for another
+ * process.  Each row does one step, then asks whether that process
+ * could take the token now (it gives it straight back).
+ */
+enum { TK_NONE, TK_BEGIN, TK_COMMIT, TK_ABORT, TK_TRY, TK_DROP, TK_READ };
+
+static const struct {
+	const char	*what;
+	int		 step;
+	int		 other;		/* store_token_try(tk2) after it */
+} token_steps[] = {
+	{ "nothing yet", TK_NONE, 1 },
+	{ "a write begun", TK_BEGIN, 0 },
+	{ "it committed", TK_COMMIT, 1 },
+	{ "a write begun again", TK_BEGIN, 0 },
+	{ "it aborted", TK_ABORT, 1 },
+	{ "taken without waiting", TK_TRY, 0 },
+	{ "a write begun with it", TK_BEGIN, 0 },
+	{ "that write committed", TK_COMMIT, 1 },
+	{ "taken without waiting, again", TK_TRY, 0 },
+	{ "given back unused", TK_DROP, 1 },
+	{ "a read", TK_READ, 1 },
+};
+
+static void
+test_token(struct store *s, const char *dir)
+{
+	struct store_token	*tk1, *tk2;
+	struct store_txn	*t = NULL, *r;
+	char			 path[300];
+	size_t			 i;
+	int			 got;
+
+	snprintf(path, sizeof(path), "%s/write.lock", dir);
+	is_int(store_token_open(path, &tk1), EMBER_OK, "token opened");
+	is_int(store_token_open(path, &tk2), EMBER_OK, "token opened again");
+	store_token_use(s, tk1);
+	for (i = 0; i < sizeof(token_steps) / sizeof(token_steps[0]); i++) {
+		switch (token_steps[i].step) {
+		case TK_BEGIN:
+			store_txn_begin(s, 1, &t);
+			break;
+		case TK_COMMIT:
+			store_txn_commit(t);
+			break;
+		case TK_ABORT:
+			store_txn_abort(t);
+			break;
+		case TK_TRY:
+			ok(store_token_try(tk1) == 1, "%s: ours",
+			    token_steps[i].what);
+			break;
+		case TK_DROP:
+			store_token_drop(tk1);
+			break;
+		case TK_READ:
+			store_txn_begin(s, 0, &r);
+			break;
+		}
+		got = store_token_try(tk2);
+		if (got)
+			store_token_drop(tk2);
+		is_int(got, token_steps[i].other, "token: %s: %s",
+		    token_steps[i].what, token_steps[i].other ? "free" :
+		    "held");
+		if (token_steps[i].step == TK_READ)
+			store_txn_abort(r);
+	}
+	is_int(store_token_try(NULL), 1, "no token: always ours");
+	store_token_use(s, NULL);
+	store_token_close(tk1);
+	store_token_close(tk2);
+}
+
+/*
  * Postings in bulk mode.  A nested commit leaves its pending postings to
  * the bulk transaction when the map has room (store_pending_defer(): a
  * map of 2 GiB) and puts them itself otherwise (64 MiB); either way a
@@ -942,6 +1018,7 @@ main(void)
 	test_postings(s, 0);
 	test_bulk(s);
 	test_group(s);
+	test_token(s, dir);
 
 	store_close(s);
 	store_close(NULL);
