@@ -635,12 +635,10 @@ store_txn_join(struct store *s, struct store_txn **out)
 		return EMBER_EINVAL;
 	/* As in bulk mode (store_pending_defer()): a put of the group's
 	 * postings must not meet a full map. */
-	if (s->s_gtxn == NULL) {
-		if (!store_has_room(s))
-			return EMBER_EINVAL;
-		if ((rc = store_txn_open(s, 1, 1, &s->s_gtxn)))
-			return rc;
-	}
+	if (!store_has_room(s))
+		return EMBER_EINVAL;
+	if (s->s_gtxn == NULL && (rc = store_txn_open(s, 1, 1, &s->s_gtxn)))
+		return rc;
 	if ((rc = store_txn_borrow(s->s_gtxn, out)))
 		return rc;
 	(*out)->t_joined = 1;

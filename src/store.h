@@ -217,8 +217,8 @@ void store_token_drop(struct store_token *tk);
  * everything it can before it writes.  Committing the handle only
  * frees it.  Returns EMBER_OK with the handle in *out; EMBER_EINVAL,
  * and *out NULL, when the write must nest instead (not in group mode, a
- * write of the group open, or, as the group's first write, the map
- * without a GiB free: a put that meets a full map fails the group);
+ * write of the group open, or the map without a GiB free: a put that
+ * meets a full map fails the group);
  * store_txn_begin()'s errors.
  */
 int store_txn_join(struct store *s, struct store_txn **out);
