@@ -230,6 +230,39 @@ is "$? $(grep -c 'no-such-file.json: No such file' "$TMP/load.out")" "1 1" \
 req GET '/Practitioner?identifier=urn:bulk|dr6,urn:bulk|dr&_summary=count'
 is "$(jqb .total)" 3 "the file before the missing path is stored, the one after is not"
 
+# A load resolves a conditional reference once for all its Bundles
+# (bundle_refs_new()), while no resource of its type is written: each
+# file below changes which Practitioner has identifier urn:ref|a, and
+# the Patient of the file after it must name that one.
+cat > "$TMP/ref1.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Practitioner","id":"ref-a","identifier":[{"system":"urn:ref","value":"a"}]},
+  "request":{"method":"PUT","url":"Practitioner/ref-a"}}]}
+JSON
+cat > "$TMP/ref3.json" <<'JSON'
+{"resourceType":"Bundle","type":"transaction","entry":[
+ {"resource":{"resourceType":"Practitioner","id":"ref-a","identifier":[{"system":"urn:ref","value":"old"}]},
+  "request":{"method":"PUT","url":"Practitioner/ref-a"}},
+ {"resource":{"resourceType":"Practitioner","id":"ref-b","identifier":[{"system":"urn:ref","value":"a"}]},
+  "request":{"method":"PUT","url":"Practitioner/ref-b"}}]}
+JSON
+printf '%s\n' '{"resourceType":"Practitioner","id":"ref-b","identifier":[{"system":"urn:ref","value":"old2"}]}' \
+    '{"resourceType":"Practitioner","id":"ref-c","identifier":[{"system":"urn:ref","value":"a"}]}' > "$TMP/ref5.ndjson"
+for n in 2 4 6; do
+	printf '{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","identifier":[{"system":"urn:ref","value":"p%s"}],"generalPractitioner":[{"reference":"Practitioner?identifier=urn:ref|a"}]},"request":{"method":"POST","url":"Patient"}}]}\n' "$n" > "$TMP/ref$n.json"
+done
+EMBER_CONF=$DATA/run/ember.conf "$EMBER_BUILDDIR/src/emberctl" -V R4 load "$TMP/ref1.json" \
+    "$TMP/ref2.json" "$TMP/ref3.json" "$TMP/ref4.json" "$TMP/ref5.ndjson" "$TMP/ref6.json" > "$TMP/load.out" 2>&1
+is "$? $(cut -d' ' -f2-3 "$TMP/load.out")" "0 loaded 8" "emberctl load of six files, conditional references in three"
+while read -r patient want why; do
+	req GET "/Patient?identifier=urn:ref|$patient"
+	is "$(jqb '.entry[0].resource.generalPractitioner[0].reference')" "$want" "$patient: $why"
+done <<'REFS'
+p2	Practitioner/ref-a	the Practitioner an earlier Bundle wrote
+p4	Practitioner/ref-b	another, once a Bundle moved the identifier
+p6	Practitioner/ref-c	another, once an NDJSON file moved it again
+REFS
+
 # emberctl load prepares a transaction's plain creates on a second
 # thread (checked, stamped, written, packed, indexed) while the entries
 # before them are stored.  The same Bundle loaded that way and with
