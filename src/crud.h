@@ -77,8 +77,9 @@ struct crud_prep {
 	struct buf	 cp_json;	/* the stamped resource, minified */
 	struct buf	 cp_packed;	/* cp_json as store_pack() left it */
 	struct buf	 cp_keys;	/* its postings (index_keys()) */
-	struct buf	 cp_sorted;	/* cp_keys as store_keys_ready() */
-	struct buf	 cp_keys_packed; /* left them */
+	/* cp_keys sorted, and that packed (store_keys_ready()) */
+	struct buf	 cp_sorted;
+	struct buf	 cp_keys_packed;
 };
 
 /*
