@@ -1599,26 +1599,34 @@ store_scan_tree(struct store_txn *t, int which, const void *lo,
     int (*fn)(void *, const unsigned char *, size_t, uint64_t), void *arg,
     int *stop)
 {
-	MDB_cursor	*cur;
-	MDB_val		 k, v;
-	int		 rc;
+	MDB_cursor		*cur;
+	MDB_val			 k, v;
+	const unsigned char	*r;
+	size_t			 i;
+	int			 rc;
 
 	if ((rc = mdb_cursor_open(t->t_txn, t->t_store->s_dbi[which], &cur)))
 		return store_lmdb_err(rc);
 	k.mv_data = (void *)(uintptr_t)lo;
 	k.mv_size = lolen;
+	/* A key at a time, its rids a page at a time (MDB_GET_MULTIPLE):
+	 * the range is asked once a key, the tree once a page. */
 	for (rc = lolen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
 	    mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size != 4)
-			continue;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
 		if (store_postings_in_range(k.mv_data, k.mv_size, lo, lolen,
 		    hi, hilen) > 0)
 			break;
-		if ((*stop = fn(arg, k.mv_data, k.mv_size,
-		    be32_get(v.mv_data))) != 0)
+		for (rc = store_rids_first(cur, &k, &v); rc == 0;
+		    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE))
+			for (i = 0, r = v.mv_data; i + 4 <= v.mv_size; i += 4)
+				if ((*stop = fn(arg, k.mv_data, k.mv_size,
+				    be32_get(r + i))) != 0)
+					goto done;
+		if (rc != MDB_NOTFOUND)
 			break;
 	}
+done:
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND || rc == 0 ? EMBER_OK : store_lmdb_err(rc);
 }
