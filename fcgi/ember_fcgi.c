@@ -400,6 +400,41 @@ ember_may_write(const struct ember_job *j)
 }
 
 /*
+ * While another worker writes (server_write_try()), take the requests
+ * that come into jobs[n], up to max in all: a write is made ready to
+ * join the group, anything else is answered at once.  Waiting for LMDB's
+ * lock instead, they would join the group unprepared, inside the lock.
+ * Returns the jobs held now.
+ */
+static unsigned
+ember_wait_writer(struct server *srv, struct ember_job *jobs, unsigned n,
+    unsigned max)
+{
+	unsigned polls;
+
+	for (polls = 0; !ember_stop && n < max && !server_write_try(srv);
+	    polls++) {
+		/* A long writer (a load, a large transaction) is waited
+		 * for less eagerly. */
+		if (!ember_wait_us(polls < EMBER_TOKEN_POLLS ?
+		    EMBER_TOKEN_POLL_US : EMBER_TOKEN_POLL_LONG_US) ||
+		    !ember_accept_waiting(&jobs[n].j_req))
+			continue;
+		ember_read(srv, &jobs[n]);
+		if (jobs[n].j_status == 0 && ember_may_write(&jobs[n])) {
+			ember_prepare(srv, &jobs[n++]);
+			continue;
+		}
+		if (jobs[n].j_status == 0)
+			jobs[n].j_status = rest_handle(srv, &jobs[n].j_rq,
+			    &jobs[n].j_rs);
+		ember_send(&jobs[n]);
+		ember_finish(&jobs[n]);
+	}
+	return n;
+}
+
+/*
  * Serve the request in jobs[0].  When it may write, the requests waiting
  * already are taken with it, up to max in all, and made ready first
  * (rest_prepare(): a create's parsing, checking, indexing and packing
@@ -414,7 +449,7 @@ ember_may_write(const struct ember_job *j)
 static void
 ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 {
-	unsigned	n = 1, held = 0, ready = 0, polls, failed, i;
+	unsigned	n = 1, held = 0, ready = 0, failed, i;
 	int		group;
 
 	ember_read(srv, &jobs[0]);
@@ -427,35 +462,11 @@ ember_serve(struct server *srv, struct ember_job *jobs, unsigned max)
 			if (jobs[i].j_status == 0 &&
 			    ember_prepare(srv, &jobs[i]))
 				ready++;
-		/*
-		 * While another worker writes, requests that come are taken
-		 * here: a write made ready to join the group, anything else
-		 * answered at once.  Waiting for LMDB's lock instead, they
-		 * would join the group unprepared, inside the lock.  A group
-		 * with nothing made ready waits for the lock: most of its
-		 * work is done inside the lock anyway, and the polling here
-		 * would take CPU from the worker that holds it.
-		 */
-		for (polls = 0; ready > 0 && !ember_stop && n < max &&
-		    !server_write_try(srv); polls++) {
-			/* A long writer (a load, a large transaction) is
-			 * waited for less eagerly. */
-			if (!ember_wait_us(polls < EMBER_TOKEN_POLLS ?
-			    EMBER_TOKEN_POLL_US : EMBER_TOKEN_POLL_LONG_US) ||
-			    !ember_accept_waiting(&jobs[n].j_req))
-				continue;
-			ember_read(srv, &jobs[n]);
-			if (jobs[n].j_status == 0 &&
-			    ember_may_write(&jobs[n])) {
-				ready += ember_prepare(srv, &jobs[n++]);
-				continue;
-			}
-			if (jobs[n].j_status == 0)
-				jobs[n].j_status = rest_handle(srv,
-				    &jobs[n].j_rq, &jobs[n].j_rs);
-			ember_send(&jobs[n]);
-			ember_finish(&jobs[n]);
-		}
+		/* A group with nothing made ready waits for the lock: most
+		 * of its work is done inside the lock anyway, and polling
+		 * would take CPU from the worker that holds it. */
+		if (ready > 0)
+			n = ember_wait_writer(srv, jobs, n, max);
 		server_group_begin(srv);
 	}
 	for (i = 0;; i++) {

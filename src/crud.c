@@ -471,9 +471,14 @@ crud_begin(struct rest_ctx *cx, int write, struct store_txn **t)
 
 	/* Inside a transaction Bundle every entry works in the Bundle's
 	 * write transaction, so it sees the earlier entries' writes and
-	 * everything commits or aborts together. */
-	rc = cx->cx_parent != NULL ? store_txn_borrow(cx->cx_parent, t) :
-	    store_txn_begin(cx->cx_v->svv_store, write, t);
+	 * everything commits or aborts together.  A create made ready has
+	 * checked all it can: it may write in its group's transaction
+	 * itself (store_txn_join()), else it nests as any write. */
+	if (cx->cx_parent != NULL)
+		rc = store_txn_borrow(cx->cx_parent, t);
+	else if (!write || cx->cx_prep == NULL ||
+	    (rc = store_txn_join(cx->cx_v->svv_store, t)) == EMBER_EINVAL)
+		rc = store_txn_begin(cx->cx_v->svv_store, write, t);
 	if (rc)
 		return rest_fail(cx, rc, "cannot begin a %s transaction",
 		    write ? "write" : "read");
@@ -846,17 +851,7 @@ crud_create(struct rest_ctx *cx)
 		memcpy(cx->cx_id, id, sizeof(id));
 		cx->cx_id_len = strlen(id);
 	}
-	/* A prepared create has checked all it can: it may write in the
-	 * group's transaction itself (store_txn_join()).  A Bundle's
-	 * entries work in the Bundle's (crud_begin()). */
-	rc = EMBER_EINVAL;
-	if (cx->cx_prep != NULL && cx->cx_parent == NULL &&
-	    (rc = store_txn_join(cx->cx_v->svv_store, &t)) != EMBER_OK &&
-	    rc != EMBER_EINVAL) {
-		rest_fail(cx, rc, "cannot begin a write transaction");
-		goto done;
-	}
-	if (rc == EMBER_EINVAL && (rc = crud_begin(cx, 1, &t)))
+	if ((rc = crud_begin(cx, 1, &t)))
 		goto done;
 	if (ine != NULL) {
 		if ((rc = crud_match(cx, t, ine, strlen(ine), 1, &cr)))
