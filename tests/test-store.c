@@ -626,8 +626,8 @@ test_group_join(void)
 	struct buf		 packed = BUF_INIT, work = BUF_INIT;
 	struct buf		 seen = BUF_INIT;
 	char			 dir[] = "/tmp/ember-test-store-XXXXXX";
-	char			 err[256], cmd[300];
-	size_t			 i, kept = 0, n;
+	char			 err[256], cmd[300], want[128];
+	size_t			 i, n;
 	int			 rc, on = 0;
 
 	/* A map without a GiB free: writes nest. */
@@ -696,24 +696,128 @@ test_group_join(void)
 			on = 0;
 		}
 	}
-	for (i = 0; i < sizeof(join_steps) / sizeof(join_steps[0]); i++) {
+	for (i = 0; i < sizeof(join_steps) / sizeof(join_steps[0]); i++)
 		is_int(group_sees(s, join_steps[i].id), join_steps[i].kept,
 		    "after the joined groups: %s %s", join_steps[i].id,
 		    join_steps[i].kept ? "kept" : "gone");
-		kept += join_steps[i].kept;
-	}
+	/* The postings: exactly the rids of those kept, in rid order. */
 	store_txn_begin(s, 0, &t);
+	for (i = 0, n = 0; i < sizeof(join_steps) / sizeof(join_steps[0]);
+	    i++)
+		if (join_steps[i].kept && store_current(t, "Patient", 7,
+		    join_steps[i].id, strlen(join_steps[i].id), &row) ==
+		    EMBER_OK)
+			n += (size_t)snprintf(want + n, sizeof(want) - n,
+			    "gj=%llu;", (unsigned long long)row.sr_rid);
 	store_postings_groups(t, "gj", 2, groups_collect, &seen);
-	for (i = 0, n = 0; i < seen.len; i++)
-		n += seen.data[i] == ';';
-	is_int((int)n, (int)kept, "a posting \"gj\" for each kept: %.*s",
-	    (int)seen.len, seen.data ? seen.data : "");
+	is_str(seen.data ? seen.data : "", want,
+	    "a posting \"gj\" for each kept, none for those gone");
 	store_txn_abort(t);
 	buf_free(&keys);
 	buf_free(&sorted);
 	buf_free(&packed);
 	buf_free(&work);
 	buf_free(&seen);
+	store_close(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("cannot remove %s", dir);
+}
+
+/*
+ * Range scans over keys with thousands of rids, which LMDB keeps on
+ * pages of their own: rid 7 has "pa", rids 1 to 2500 have "pb", rid 2500
+ * also "pc".  Each scan sees every rid in range once, in key then rid
+ * order, and a scan told to stop stops at that rid, inside a page.
+ */
+#define SCAN_RIDS	2500
+
+static const struct {
+	const char	*lo, *hi;	/* hi NULL: lo is a prefix */
+	unsigned	 stop;		/* stop after this many; 0: never */
+	const char	*want;		/* count, first, last */
+} scan_pages[] = {
+	{ "p", NULL, 0, "2502 pa=7 pc=2500" },
+	{ "pb", "pc", 0, "2500 pb=1 pb=2500" },
+	{ "pb", "pc", 1500, "1500 pb=1 pb=1500" },
+	{ "pa", "pb", 0, "1 pa=7 pa=7" },
+};
+
+struct scan_seen {
+	unsigned	n, stop, out_of_order;
+	char		first[16], last[16];
+};
+
+static int
+scan_count(void *arg, const unsigned char *key, size_t len, uint64_t rid)
+{
+	struct scan_seen	*ss = arg;
+	char			 item[16];
+
+	snprintf(item, sizeof(item), "%.*s=%llu", (int)len,
+	    (const char *)key, (unsigned long long)rid);
+	/* Same key length here: string order is key, then rid order
+	 * for rids of one key when compared as numbers. */
+	if (ss->n > 0 && (strncmp(item, ss->last, 2) < 0 ||
+	    (strncmp(item, ss->last, 2) == 0 &&
+	    strtoull(item + 3, NULL, 10) <= strtoull(ss->last + 3, NULL,
+	    10))))
+		ss->out_of_order++;
+	if (ss->n++ == 0)
+		snprintf(ss->first, sizeof(ss->first), "%s", item);
+	snprintf(ss->last, sizeof(ss->last), "%s", item);
+	return ss->stop != 0 && ss->n == ss->stop;
+}
+
+static void
+test_scan_pages(void)
+{
+	struct store_opts	 so = { 64u << 20, 0, 0, 0 };
+	struct store		*s;
+	struct store_txn	*t;
+	struct scan_seen	 ss;
+	struct buf		 keys = BUF_INIT;
+	char			 dir[] = "/tmp/ember-test-store-XXXXXX";
+	char			 err[256], cmd[300], got[64];
+	uint64_t		 rid;
+	size_t			 i;
+	int			 rc = EMBER_OK;
+
+	if (mkdtemp(dir) == NULL)
+		tap_skip_all("cannot make a temporary folder");
+	is_int(store_open(dir, &so, &s, err, sizeof(err)), EMBER_OK,
+	    "open a store for scans");
+	store_txn_begin(s, 1, &t);
+	for (rid = 1; rc == EMBER_OK && rid <= SCAN_RIDS; rid++) {
+		buf_reset(&keys);
+		blob_add(&keys, "pb");
+		if (rid == 7)
+			blob_add(&keys, "pa");
+		if (rid == SCAN_RIDS)
+			blob_add(&keys, "pc");
+		rc = store_postings_replace(t, rid, keys.data, keys.len);
+	}
+	is_int(rc, EMBER_OK, "%d rids under one key", SCAN_RIDS);
+	is_int(store_txn_commit(t), EMBER_OK, "committed");
+	for (i = 0; i < sizeof(scan_pages) / sizeof(scan_pages[0]); i++) {
+		memset(&ss, 0, sizeof(ss));
+		ss.stop = scan_pages[i].stop;
+		store_txn_begin(s, 0, &t);
+		rc = store_postings_scan(t, scan_pages[i].lo,
+		    strlen(scan_pages[i].lo), scan_pages[i].hi,
+		    scan_pages[i].hi ? strlen(scan_pages[i].hi) : 0,
+		    scan_count, &ss);
+		store_txn_abort(t);
+		snprintf(got, sizeof(got), "%u %s %s", ss.n, ss.first,
+		    ss.last);
+		is_str(got, scan_pages[i].want, "scan [%s, %s), stop %u",
+		    scan_pages[i].lo, scan_pages[i].hi ? scan_pages[i].hi :
+		    "prefix", scan_pages[i].stop);
+		is_int(rc, ss.stop ? 1 : EMBER_OK, "scan %zu: what it returns",
+		    i);
+		is_int((int)ss.out_of_order, 0, "scan %zu: in order", i);
+	}
+	buf_free(&keys);
 	store_close(s);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
@@ -1050,6 +1154,7 @@ main(void)
 	test_bulk_postings((size_t)64 << 20);
 	test_bulk_postings((size_t)2 << 30);
 	test_group_join();
+	test_scan_pages();
 	tap_done();
 	return tap_exit();
 }
